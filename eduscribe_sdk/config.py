@@ -1,0 +1,113 @@
+"""Settings: the one place that reads the environment.
+
+Every default is listed here (and in the README's "Configuration" table). Code below the
+CLI edge receives a ``Settings`` object instead of reading ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = ["Settings", "mask_url"]
+
+DEFAULT_TIME_LIMITS_S: Mapping[str, int] = {
+    "text_notes": 300,
+    "file_notes": 900,
+    "video_notes": 3 * 3600,
+    "youtube_notes": 900,
+    "course_summary": 600,
+}
+
+
+def mask_url(url: str | None) -> str:
+    """The URL with its password replaced by ``***``, fit for logs and error messages."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _str(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Configuration; build it with :meth:`from_env` or directly (keyword-only)."""
+
+    redis_url: str | None = field(default=None, repr=False)
+    home: Path = field(default_factory=lambda: Path.home() / ".eduscribe")
+    worker_threads: int = 3
+    retry_delay_ms: int = 30_000
+    max_retry_delay_ms: int = 3_600_000
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    aging_seconds: int = 600
+    heartbeat_interval_s: float = 2.0
+    # A worker silent this long is dead and its jobs go back in line; it must stay far above
+    # the heartbeat interval but well under the 30 s recovery promise.
+    heartbeat_timeout_s: float = 10.0
+    default_max_retries: int = 3
+    socket_timeout_s: float = 5.0
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    whisper_model: str | None = None
+    max_file_bytes: int = 200 * 1024 * 1024
+    youtube_proxy: str | None = field(default=None, repr=False)
+    time_limits_s: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TIME_LIMITS_S))
+    event_stream_maxlen: int = 100_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+        home = _str(env, "EDUSCRIBE_HOME")
+        settings = cls(
+            redis_url=_str(env, "EDUSCRIBE_REDIS_URL"),
+            home=Path(home).expanduser() if home else Path.home() / ".eduscribe",
+            worker_threads=_int(env, "WORKER_MAX_CONCURRENT_JOBS", 3, minimum=1),
+            retry_delay_ms=_int(env, "WORKER_RETRY_DELAY", 30_000),
+            worker_id=_str(env, "WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}",
+            aging_seconds=_int(env, "EDUSCRIBE_AGING_SECONDS", 600, minimum=1),
+            openai_api_key=_str(env, "OPENAI_API_KEY"),
+            openai_base_url=_str(env, "OPENAI_BASE_URL"),
+            llm_model=_str(env, "EDUSCRIBE_LLM_MODEL") or "gpt-4o-mini",
+            whisper_model=_str(env, "EDUSCRIBE_WHISPER_MODEL"),
+            max_file_bytes=_int(env, "EDUSCRIBE_MAX_FILE_MB", 200, minimum=1) * 1024 * 1024,
+            youtube_proxy=_str(env, "EDUSCRIBE_YOUTUBE_PROXY"),
+        )
+        return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None
+
+    @property
+    def redis_url_file(self) -> Path:
+        return self.home / "redis.url"
+
+    def time_limit_ms(self, job_type: str) -> int:
+        return int(self.time_limits_s.get(job_type, 600)) * 1000

@@ -1,0 +1,129 @@
+"""Every exception EduScribe raises, in one tree.
+
+::
+
+    EduscribeError
+    ├── InvalidInputError (also ValueError)      bad input; names the field, row or file
+    │   ├── PriorityNotAllowedError              asked for a priority above the user's tier
+    │   ├── UnknownDependencyError               depends_on names ids that do not exist
+    │   └── DependencyCycleError                 depends_on would close a cycle
+    ├── JobNotFoundError (also LookupError)      no job with that id
+    ├── InvalidTransitionError                   e.g. cancelling a completed job
+    ├── JobFailed                                Client.wait: the job ended failed/cancelled/skipped
+    ├── JobTimeout (also TimeoutError)           Client.wait: the timeout ran out first
+    ├── RedisUnavailableError (also ConnectionError)
+    │                                            Redis could not be reached within the timeout
+    └── ProcessingError                          raised by processors while a job runs
+        ├── PermanentError                       fail at once, never retried (bad file, no audio…)
+        ├── TransientError                       retried with back-off (rate limit, network…)
+        └── JobCancelled                         the job was cancelled while it ran
+
+Catch ``EduscribeError`` to catch everything; ``ValueError`` still catches bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import JobRecord
+
+__all__ = [
+    "DependencyCycleError",
+    "EduscribeError",
+    "InvalidInputError",
+    "InvalidTransitionError",
+    "JobCancelled",
+    "JobFailed",
+    "JobNotFoundError",
+    "JobTimeout",
+    "PermanentError",
+    "PriorityNotAllowedError",
+    "ProcessingError",
+    "RedisUnavailableError",
+    "TransientError",
+    "UnknownDependencyError",
+]
+
+
+class EduscribeError(Exception):
+    """Root of every error raised by EduScribe."""
+
+
+class InvalidInputError(EduscribeError, ValueError):
+    """Input that can never be processed. ``field`` names what is wrong."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class PriorityNotAllowedError(InvalidInputError):
+    """A caller asked for a higher priority than the user's tier grants."""
+
+
+class UnknownDependencyError(InvalidInputError):
+    def __init__(self, ids: Iterable[str]) -> None:
+        self.ids = sorted(ids)
+        super().__init__(f"unknown job id(s): {', '.join(self.ids)}", field="depends_on")
+
+
+class DependencyCycleError(InvalidInputError):
+    def __init__(self, cycle: Iterable[str]) -> None:
+        self.cycle = list(cycle)
+        super().__init__(f"dependency cycle: {' -> '.join(self.cycle)}", field="depends_on")
+
+
+class JobNotFoundError(EduscribeError, LookupError):
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(f"no job with id {job_id!r}")
+
+
+class InvalidTransitionError(EduscribeError):
+    def __init__(self, job_id: str, status: str, action: str) -> None:
+        self.job_id = job_id
+        self.status = status
+        self.action = action
+        super().__init__(f"cannot {action} job {job_id}: it is {status}")
+
+
+class JobFailed(EduscribeError):
+    """The awaited job ended without completing; ``record`` holds the details."""
+
+    def __init__(self, record: JobRecord) -> None:
+        self.record = record
+        detail = f": {record.error_message}" if record.error_message else ""
+        super().__init__(f"job {record.id} {record.status}{detail}")
+
+
+class JobTimeout(EduscribeError, TimeoutError):
+    def __init__(self, job_id: str, timeout: float) -> None:
+        self.job_id = job_id
+        self.timeout = timeout
+        super().__init__(f"job {job_id} did not finish within {timeout:g} s")
+
+
+class RedisUnavailableError(EduscribeError, ConnectionError):
+    """Redis did not answer in time. The URL in the message has its password masked."""
+
+
+class ProcessingError(EduscribeError):
+    """Raised by processors; the worker decides from the subclass whether to retry."""
+
+
+class PermanentError(ProcessingError):
+    """The job cannot succeed by trying again (bad file, unsupported format, no audio…)."""
+
+
+class TransientError(ProcessingError):
+    """Trying again later may succeed. ``retry_after`` (seconds) is a lower bound for the wait."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class JobCancelled(ProcessingError):
+    """The job was cancelled while it ran; raised from the progress callback."""
