@@ -1,0 +1,28 @@
+"""One processor per job type: plain functions ``(input_data, ctx) -> output_data``.
+
+Looked up lazily so that importing the SDK (or a worker that never sees a video) does not
+import faster-whisper, PyAV or pypdf.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import cast
+
+from ..models import JobType
+from .base import JobContext, LocalContext, Processor
+
+__all__ = ["JobContext", "LocalContext", "Processor", "get_processor"]
+
+_PROCESSORS: dict[JobType, str] = {
+    JobType.TEXT_NOTES: "eduscribe_sdk.processors.text:process_text",
+    JobType.FILE_NOTES: "eduscribe_sdk.processors.documents:process_file",
+    JobType.VIDEO_NOTES: "eduscribe_sdk.processors.media:process_video",
+    JobType.YOUTUBE_NOTES: "eduscribe_sdk.processors.youtube:process_youtube",
+    JobType.COURSE_SUMMARY: "eduscribe_sdk.processors.summary:process_summary",
+}
+
+
+def get_processor(job_type: JobType | str) -> Processor:
+    module_name, _, attribute = _PROCESSORS[JobType(job_type)].partition(":")
+    return cast(Processor, getattr(importlib.import_module(module_name), attribute))
