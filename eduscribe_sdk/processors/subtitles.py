@@ -1,0 +1,108 @@
+"""SubRip (SRT) and WebVTT text from timed transcript segments.
+
+Pure functions with no heavy imports, usable for any ``[{start, end, text}]`` transcript
+(speech-to-text output or a YouTube caption track).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+__all__ = [
+    "SUBTITLE_FORMATS",
+    "SubtitleFormat",
+    "format_srt",
+    "format_subtitles",
+    "format_timestamp",
+    "format_vtt",
+]
+
+SubtitleFormat = Literal["srt", "vtt"]
+SUBTITLE_FORMATS: tuple[SubtitleFormat, ...] = ("srt", "vtt")
+
+#: Broadcast subtitle guidelines keep lines to about 42 characters so they fit on screen.
+LINE_WIDTH = 42
+
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def format_timestamp(seconds: float, fmt: SubtitleFormat = "srt") -> str:
+    """``HH:MM:SS,mmm`` (SRT) or ``HH:MM:SS.mmm`` (VTT); hours widen past 99, never wrap."""
+    if fmt not in SUBTITLE_FORMATS:
+        raise ValueError(f"unknown subtitle format {fmt!r} (one of {', '.join(SUBTITLE_FORMATS)})")
+    # Rounding the total first (not each field) means 59.9996 s becomes 00:01:00,000
+    # instead of the invalid 00:00:59,1000.
+    total_ms = max(0, round(float(seconds) * 1000))
+    hours, rest = divmod(total_ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    separator = "," if fmt == "srt" else "."
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def _cue_text(text: str, fmt: SubtitleFormat, width: int) -> str:
+    # A blank line ends a cue in both formats, so it must never occur inside one.
+    text = _BLANK_LINES.sub("\n", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    # "-->" inside a cue would be read as a timing line by players.
+    text = text.replace("-->", "->")
+    if fmt == "vtt":
+        # WebVTT cue text is markup: a bare & or < starts an entity or a tag.
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if width <= 0:
+        return text
+    lines: list[str] = []
+    for line in text.split("\n"):
+        lines.extend(textwrap.wrap(line, width=width, break_long_words=False, break_on_hyphens=False))
+    return "\n".join(lines)
+
+
+def _cues(
+    segments: Iterable[Mapping[str, Any]], fmt: SubtitleFormat, width: int
+) -> Iterable[tuple[str, str, str]]:
+    for segment in segments:
+        text = _cue_text(str(segment.get("text") or ""), fmt, width)
+        if not text:
+            continue
+        start = max(0.0, float(segment["start"]))
+        end = segment.get("end")
+        # Caption tracks sometimes give only a start (or a zero-length cue); players drop cues
+        # whose end is not after their start, so give them a short minimum duration.
+        end_s = float(end) if end is not None else start
+        if end_s <= start:
+            end_s = start + 0.5
+        yield format_timestamp(start, fmt), format_timestamp(end_s, fmt), text
+
+
+def format_srt(segments: Iterable[Mapping[str, Any]], *, line_width: int = LINE_WIDTH) -> str:
+    """SubRip text: numbered cues from 1, ``00:00:01,000 --> 00:00:02,500``, blank-line separated.
+
+    Segments are mappings with ``start`` and ``end`` (seconds) and ``text``; empty texts are
+    skipped. ``line_width`` wraps long lines (0 keeps each segment on one line).
+    """
+    blocks = [
+        f"{index}\n{start} --> {end}\n{text}\n"
+        for index, (start, end, text) in enumerate(_cues(segments, "srt", line_width), start=1)
+    ]
+    return "\n".join(blocks)
+
+
+def format_vtt(segments: Iterable[Mapping[str, Any]], *, line_width: int = LINE_WIDTH) -> str:
+    """WebVTT text: the ``WEBVTT`` header, then ``00:00:01.000 --> 00:00:02.500`` cues."""
+    blocks = ["WEBVTT\n"]
+    blocks.extend(f"{start} --> {end}\n{text}\n" for start, end, text in _cues(segments, "vtt", line_width))
+    return "\n".join(blocks)
+
+
+def format_subtitles(
+    segments: Iterable[Mapping[str, Any]], fmt: SubtitleFormat | str, *, line_width: int = LINE_WIDTH
+) -> str:
+    """Subtitles in ``fmt`` (``"srt"`` or ``"vtt"``, case-insensitive)."""
+    name = str(fmt).strip().lower()
+    if name == "srt":
+        return format_srt(segments, line_width=line_width)
+    if name == "vtt":
+        return format_vtt(segments, line_width=line_width)
+    raise ValueError(f"unknown subtitle format {fmt!r} (one of {', '.join(SUBTITLE_FORMATS)})")
