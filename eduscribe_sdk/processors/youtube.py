@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from ..config import Settings, mask_url
-from ..errors import PermanentError, ProcessingError, TransientError
+from ..errors import InvalidInputError, PermanentError, ProcessingError, TransientError
+from ..validation import parse_youtube_id
+from .base import JobContext
 
 if TYPE_CHECKING:
     import requests
@@ -29,6 +31,7 @@ __all__ = [
     "VideoTranscript",
     "fetch_transcript",
     "make_http_session",
+    "process_youtube",
     "transcript_languages",
 ]
 
@@ -363,3 +366,63 @@ def fetch_transcript(
             )
     assert po_token_error is not None
     raise _map_error(po_token_error, video_id, settings) from po_token_error
+
+
+# --- the processor --------------------------------------------------------------------------
+
+
+def _video_id(input_data: Mapping[str, Any]) -> str:
+    raw = input_data.get("videoId") or input_data.get("youtubeUrl")
+    if not isinstance(raw, str):
+        raise PermanentError("youtube_notes input has neither videoId nor youtubeUrl")
+    try:
+        return parse_youtube_id(raw)
+    except InvalidInputError as exc:
+        # Input is validated when the job is created; reaching this means a hand-edited record.
+        raise PermanentError(str(exc)) from exc
+
+
+def process_youtube(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
+    """Notes from a YouTube video's transcript, plus the timed ``transcript`` itself.
+
+    Progress: 10 once the video's transcripts are listed, 50 once one is fetched, then the
+    note generator's progress scaled to 50-100.
+    """
+    from ..notes import NoteSource, generate_notes, render_markdown
+    from .subtitles import format_subtitles
+
+    video_id = _video_id(input_data)
+    options: Mapping[str, Any] = input_data.get("options") or {}
+    languages, any_language = transcript_languages(options)
+    transcript = fetch_transcript(
+        video_id, languages=languages, settings=ctx.settings, any_language=any_language, progress=ctx.progress
+    )
+    if not transcript.segments:
+        raise PermanentError(
+            f"YouTube video {video_id}: the {transcript.language_code} transcript has no text"
+        )
+    ctx.progress(50)
+
+    def notes_progress(percent: float) -> None:
+        ctx.progress(50 + max(0.0, min(100.0, percent)) / 2)
+
+    source = NoteSource(
+        kind="transcript",
+        text=transcript.text,
+        title=ctx.title or f"YouTube video {video_id}",
+        # Note generators take ISO 639-1; YouTube's codes may carry a region or script.
+        language=_base(transcript.language_code),
+        generate_quiz=bool(options.get("generateQuiz", False)),
+        prompt=options.get("prompt"),
+        prior_notes=ctx.dependencies,
+    )
+    output = generate_notes(source, settings=ctx.settings, progress=notes_progress)
+    output["transcript"] = [segment.to_dict() for segment in transcript.segments]
+    output["video_id"] = video_id
+    output["transcript_language"] = transcript.language_code
+    output["transcript_kind"] = transcript.kind
+    if subtitles := options.get("subtitles"):
+        output["subtitles"] = format_subtitles(output["transcript"], str(subtitles))
+    output["markdown"] = render_markdown(output)
+    ctx.progress(100)
+    return output

@@ -444,3 +444,151 @@ def test_unusable_proxy_setting_is_permanent_and_sends_nothing(
     with pytest.raises(PermanentError, match="EDUSCRIBE_YOUTUBE_PROXY"):
         fetch(settings=Settings(youtube_proxy=proxy))
     assert len(yt.calls) == 0
+
+
+# --- the processor --------------------------------------------------------------------------
+
+
+class FakeNotes:
+    """Stands in for eduscribe_sdk.notes, to check what the processor hands it and keeps."""
+
+    def __init__(self) -> None:
+        self.sources: list[Any] = []
+
+    def generate_notes(
+        self, source: Any, *, settings: Settings, progress: Callable[[float], None] | None = None
+    ) -> dict[str, Any]:
+        self.sources.append(source)
+        for percent in (0, 40, 100):
+            if progress is not None:
+                progress(percent)
+        return {"title": source.title, "summary": "s", "markdown": "old", "language": source.language}
+
+    def render_markdown(self, output: dict[str, Any]) -> str:
+        return "rendered: " + ", ".join(sorted(output))
+
+
+@pytest.fixture
+def fake_notes(monkeypatch: pytest.MonkeyPatch) -> FakeNotes:
+    import eduscribe_sdk.notes as notes
+    from eduscribe_sdk.notes.source import NoteSource
+
+    fake = FakeNotes()
+    monkeypatch.setattr(notes, "NoteSource", NoteSource, raising=False)
+    monkeypatch.setattr(notes, "generate_notes", fake.generate_notes, raising=False)
+    monkeypatch.setattr(notes, "render_markdown", fake.render_markdown, raising=False)
+    return fake
+
+
+def test_processor_hands_the_transcript_to_the_note_generator(
+    yt: responses.RequestsMock, fake_notes: FakeNotes
+) -> None:
+    from eduscribe_sdk.processors import LocalContext, get_processor
+
+    prior = ({"id": "intro", "title": "Intro", "summary": "before"},)
+    ctx = LocalContext(dependencies=prior)
+    options = {"generateQuiz": True, "prompt": "focus on specs"}
+    output = get_processor("youtube_notes")({"videoId": VIDEO, "options": options}, ctx)
+
+    [source] = fake_notes.sources
+    assert source.kind == "transcript" and source.title == f"YouTube video {VIDEO}"
+    assert source.text == " ".join(s.text for s in EXPECTED_SEGMENTS)
+    assert (source.language, source.generate_quiz, source.prompt) == ("en", True, "focus on specs")
+    assert source.prior_notes == prior
+    assert output["transcript"] == [s.to_dict() for s in EXPECTED_SEGMENTS]
+    assert output["transcript"][1] == {
+        "start": 1.54,
+        "end": 5.7,
+        "text": "this is not the original transcript",
+    }
+    assert (output["video_id"], output["transcript_language"], output["transcript_kind"]) == (
+        VIDEO,
+        "en",
+        "manual",
+    )
+    assert "subtitles" not in output
+    # markdown is rendered last, from the output including the transcript
+    assert output["markdown"] == "rendered: " + ", ".join(sorted(output))
+    assert [p for p, _ in ctx.reports] == [10, 50, 50, 70, 100, 100]
+
+
+def test_processor_title_url_languages_and_subtitles(
+    yt: responses.RequestsMock, asset: Asset, fake_notes: FakeNotes
+) -> None:
+    from eduscribe_sdk.processors import LocalContext
+    from eduscribe_sdk.processors.youtube import process_youtube
+
+    set_player(yt, asset("youtube_ww1_nl_en.innertube.json.static"))
+    ctx = LocalContext(title="The Great War")
+    data = {
+        "youtubeUrl": f"https://youtu.be/{WW1_VIDEO}?t=3",
+        "options": {"preferredLanguages": ["nl"], "subtitles": "vtt"},
+    }
+    output = process_youtube(data, ctx)
+    assert fake_notes.sources[0].title == "The Great War"
+    assert (output["video_id"], output["transcript_language"], output["transcript_kind"]) == (
+        WW1_VIDEO,
+        "nl",
+        "translated",
+    )
+    assert fake_notes.sources[0].language == "nl"
+    assert output["subtitles"].startswith("WEBVTT")
+    assert "00:00:01.540 --> 00:00:05.700" in output["subtitles"]
+
+
+def test_processor_srt_subtitles(yt: responses.RequestsMock, fake_notes: FakeNotes) -> None:
+    from eduscribe_sdk.processors import LocalContext
+    from eduscribe_sdk.processors.youtube import process_youtube
+
+    output = process_youtube({"videoId": VIDEO, "options": {"subtitles": "srt"}}, LocalContext())
+    assert output["subtitles"].startswith("1\n00:00:00,000 --> 00:00:01,540\nHey, this is just a test")
+
+
+@pytest.mark.parametrize("cancel_at", [10, 50, 60])
+def test_processor_lets_cancellation_through(
+    yt: responses.RequestsMock, fake_notes: FakeNotes, cancel_at: float
+) -> None:
+    from eduscribe_sdk.processors import LocalContext
+    from eduscribe_sdk.processors.youtube import process_youtube
+
+    ctx = LocalContext(cancel_after=cancel_at)
+    with pytest.raises(JobCancelled):
+        process_youtube({"videoId": VIDEO, "options": {}}, ctx)
+    assert len(fake_notes.sources) == (1 if cancel_at > 50 else 0)
+    if cancel_at == 10:
+        assert timedtext_calls(yt) == []  # cancelled before the transcript was downloaded
+
+
+def test_processor_maps_errors(yt: responses.RequestsMock, asset: Asset, fake_notes: FakeNotes) -> None:
+    from eduscribe_sdk.processors import LocalContext
+    from eduscribe_sdk.processors.youtube import process_youtube
+
+    set_player(yt, asset("youtube_transcripts_disabled.innertube.json.static"))
+    with pytest.raises(PermanentError, match="subtitles are disabled"):
+        process_youtube({"videoId": VIDEO, "options": {}}, LocalContext())
+    assert fake_notes.sources == []
+
+
+def test_processor_refuses_a_transcript_without_text(
+    yt: responses.RequestsMock, fake_notes: FakeNotes
+) -> None:
+    from eduscribe_sdk.processors import LocalContext
+    from eduscribe_sdk.processors.youtube import process_youtube
+
+    empty = '<?xml version="1.0" encoding="utf-8" ?><transcript><text start="0" dur="1"> </text></transcript>'
+    yt.replace(responses.GET, TIMEDTEXT, body=empty)
+    with pytest.raises(PermanentError, match="has no text"):
+        process_youtube({"videoId": VIDEO, "options": {}}, LocalContext())
+
+
+def test_processor_refuses_a_corrupt_record_permanently(fake_notes: FakeNotes) -> None:
+    from eduscribe_sdk.processors import LocalContext
+    from eduscribe_sdk.processors.youtube import process_youtube
+
+    for data in (
+        {"options": {}},
+        {"videoId": "short"},
+        {"youtubeUrl": "https://evil.com/watch?v=GJLlxj_dtq8"},
+    ):
+        with pytest.raises(PermanentError):
+            process_youtube(data, LocalContext())
