@@ -585,10 +585,11 @@ def test_processor_refuses_a_corrupt_record_permanently(fake_notes: FakeNotes) -
     from eduscribe_sdk.processors import LocalContext
     from eduscribe_sdk.processors.youtube import process_youtube
 
-    for data in (
+    corrupt: list[dict[str, Any]] = [
         {"options": {}},
         {"videoId": "short"},
         {"youtubeUrl": "https://evil.com/watch?v=GJLlxj_dtq8"},
-    ):
+    ]
+    for data in corrupt:
         with pytest.raises(PermanentError):
             process_youtube(data, LocalContext())
