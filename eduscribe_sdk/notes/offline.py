@@ -1,0 +1,270 @@
+"""The offline note generator: extractive, deterministic, no network.
+
+* Sentences: pysbd in the note's language (English rules for languages pysbd lacks).
+* Summary and key points: TextRank (TF-IDF cosine graph, PageRank) over the best candidate
+  sentences; the summary keeps source order, key points are further distinct top sentences with
+  citations and lead-in connectives trimmed.
+* Glossary: yake keyphrases in the detected language; each definition is the source sentence
+  that best defines the term ("X is …", "… called X", "X heißt …").
+* Quiz: cloze questions from source sentences, distractors are other key terms of a similar kind.
+* A custom ``prompt`` is honoured by its content words: sentences mentioning them get a larger
+  share of PageRank's random jumps, and glossary terms containing them come first. Instruction
+  words ("focus on", "explain", "students") are ignored.
+* Prior notes (dependencies): terms they already define point to that note instead of repeating.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ..errors import PermanentError
+from .language import detect_language, normalize_language
+from .ranking import Ranking, keyword_stems, prompt_keywords, rank_sentences
+from .source import NoteSource
+from .terms import build_quiz, define_terms, extract_terms, term_key, term_pattern
+from .textprep import Sentence, cap_text, content_words, prepare_units, split_sentences, stopwords
+
+__all__ = ["generate_offline", "offline_parts"]
+
+#: Text beyond this is sampled (evenly spaced runs), so a 500-page book costs what 20,000 words do.
+MAX_ANALYSIS_CHARS = 120_000
+_LONG_SENTENCE_WORDS = 80
+_PIECE_WORDS = 25
+_CITATION = re.compile(
+    r"\s*\((?:[^()]*\b(?:19|20)\d{2}[a-z]?\b[^()]*|(?:Fig(?:ure)?s?\.?|Abb\.|Table|Tab\.|see|vgl\.)[^()]*)\)"
+    r"|\s*\[\d+(?:\s*[,–-]\s*\d+)*\]",  # noqa: RUF001
+    re.IGNORECASE,
+)
+# Sentences opening with these lean on the previous one ("This shows…"); alone they confuse.
+_ANAPHORA = {
+    "en": re.compile(r"^(?:this|these|those|that|it|they|such|he|she|its|their|here)\b", re.IGNORECASE),
+    "de": re.compile(r"^(?:dies|diese[rsmn]?|es|sie|er|dabei|hier|damit|dadurch)\b", re.IGNORECASE),
+    "fr": re.compile(r"^(?:cela|ceci|ce|cette|ces|il|elle|ils|elles)\b", re.IGNORECASE),
+    "es": re.compile(r"^(?:esto|este|esta|estos|estas|ello|él|ella|ellos)\b", re.IGNORECASE),
+}
+_LEADS = {
+    "en": "however|moreover|furthermore|in addition|additionally|also|thus|therefore|hence|finally|"
+    "in contrast|interestingly|notably|indeed|importantly|in summary|in conclusion|overall|"
+    "first|second|third|lastly|for example|for instance|similarly|consequently|together",
+    "de": "außerdem|zudem|jedoch|allerdings|daher|somit|also|schließlich|insbesondere|ferner|"
+    "zusammenfassend|beispielsweise|dennoch",
+    "fr": "cependant|de plus|en outre|ainsi|donc|enfin|par exemple|en effet|toutefois|néanmoins",
+    "es": "sin embargo|además|así|por lo tanto|finalmente|por ejemplo|en efecto|no obstante",
+}
+
+
+def _alpha_ratio(text: str) -> float:
+    visible = [ch for ch in text if not ch.isspace()]
+    return sum(ch.isalpha() for ch in visible) / len(visible) if visible else 0.0
+
+
+_SYMBOLS = frozenset("=<>→⇒⇔↦∈∉⊆⊂⊇⊃∪∩∅∀∃■□◦≤≥≠±×÷∑∏∫√∞|{}^~∼≅≃∗")  # noqa: RUF001
+_LONE_LETTER_OK = frozenset("aAIyoeàé")
+
+
+def noise(text: str) -> int:
+    """Formula symbols and lone variable letters: high in maths and code, which make poor notes."""
+    symbols = sum(ch in _SYMBOLS for ch in text) + text.count("->")
+    letters = sum(1 for w in text.split() if len(w) == 1 and w.isalpha() and w not in _LONE_LETTER_OK)
+    return symbols + letters
+
+
+def _is_candidate(sentence: Sentence) -> bool:
+    words = len(sentence.text.split())
+    if sentence.text[:1].islower() or re.search(r"[a-z],[a-z]", sentence.text):
+        return False  # a fragment: text glued together by extraction, or a broken sentence
+    minimum = 4 if sentence.kind == "item" else 6
+    return (
+        sentence.kind in ("para", "item")
+        and minimum <= words <= 60
+        and _alpha_ratio(sentence.text) >= 0.7
+        and noise(sentence.text) <= 1
+        and not sentence.text.rstrip().endswith(":")
+        and ". . ." not in sentence.text
+        and "http" not in sentence.text
+    )
+
+
+def _split_long(sentences: list[Sentence]) -> list[Sentence]:
+    """Unpunctuated text (raw ASR, scraped lists) arrives as one huge "sentence": cut it in pieces."""
+    out: list[Sentence] = []
+    for s in sentences:
+        words = s.text.split()
+        if len(words) <= _LONG_SENTENCE_WORDS:
+            out.append(Sentence(len(out), s.text, s.kind, s.unit, s.first_in_unit))
+            continue
+        for k in range(0, len(words), _PIECE_WORDS):
+            piece = " ".join(words[k : k + _PIECE_WORDS])
+            out.append(Sentence(len(out), piece, s.kind, s.unit, s.first_in_unit and k == 0))
+    return out
+
+
+def clean_sentence(text: str, language: str, *, trim_lead: bool = False) -> str:
+    """Citations and reference marks removed; optionally a leading connective ("However, ")."""
+    text = _CITATION.sub("", text)
+    text = re.sub(r"\s+([,.;:!?])", r"\1", " ".join(text.split()))
+    if trim_lead and (leads := _LEADS.get(language)):
+        trimmed = re.sub(rf"^(?:{leads}),\s+", "", text, flags=re.IGNORECASE)
+        if trimmed != text and len(trimmed.split()) >= 4:
+            text = trimmed[:1].upper() + trimmed[1:]
+    words = text.split()
+    if len(words) > 50:
+        text = " ".join(words[:45]).rstrip(",;:") + " …"
+    return text
+
+
+def _counts(n_candidates: int) -> tuple[int, int, int]:
+    """How many summary sentences, key points and glossary terms suit a text this long."""
+    summary = 1 if n_candidates <= 3 else min(5, max(2, round(n_candidates**0.5 / 2)))
+    key_points = min(8, max(1, n_candidates // 3 + 1))
+    glossary = min(12, max(3, n_candidates // 8))
+    return summary, key_points, glossary
+
+
+def _title(source: NoteSource, sentences: Sequence[Sentence], fallback: str) -> str:
+    if source.title and source.title.strip():
+        return source.title.strip()
+    for s in sentences[:5]:
+        if s.kind == "heading" and 1 <= len(s.text.split()) <= 15:
+            return s.text
+    if sentences:
+        words = sentences[0].text.split()
+        return " ".join(words[:10]) + (" …" if len(words) > 10 else "")
+    return fallback
+
+
+def offline_parts(
+    text: str,
+    *,
+    language: str | None,
+    prompt: str | None,
+    generate_quiz: bool,
+    prior_notes: Sequence[Mapping[str, Any]] = (),
+    progress: Callable[[float], None] | None = None,
+) -> dict[str, Any]:
+    """Everything of an offline note except title, markdown and bookkeeping fields."""
+    report = progress or (lambda _p: None)
+    units = prepare_units(text)
+    if not units:
+        raise PermanentError("there is no text to take notes from")
+    report(5)
+    lang = normalize_language(language) or detect_language(" ".join(u.text for u in units[:400]))
+    units = cap_text(units, MAX_ANALYSIS_CHARS)
+    sentences = _split_long(split_sentences(units, lang))
+    report(30)
+    stop = stopwords(lang)
+    texts = [s.text for s in sentences]
+    candidates = [s.index for s in sentences if _is_candidate(s)]
+    if not candidates:
+        # very short or odd text: any non-heading line will do, then anything at all
+        candidates = [s.index for s in sentences if s.kind != "heading"] or [s.index for s in sentences]
+    cand_words = [content_words(texts[i], stop) for i in candidates]
+    focus = prompt_keywords(prompt, content_words(prompt or "", stop))
+    anaphora = _ANAPHORA.get(lang)
+    prior = [
+        (1.0 + (0.6 if sentences[i].first_in_unit else 0.0) + (0.6 if k < 3 else 0.0))
+        * (0.7 if sentences[i].kind == "item" else 1.0)
+        * (0.5 if anaphora and anaphora.match(texts[i]) else 1.0)
+        for k, i in enumerate(candidates)
+    ]
+    local = rank_sentences(cand_words, prior=prior, focus=focus)
+    # back to indices into ``sentences``
+    ranking = Ranking(
+        [candidates[k] for k in local.order],
+        {candidates[k]: v for k, v in local.scores.items()},
+        {candidates[k]: row for k, row in local._rows.items()},
+        local._vectors,
+    )
+    report(55)
+    n_summary, n_points, n_terms = _counts(len(candidates))
+    prose = [i for i in ranking.order if sentences[i].kind == "para"]
+    summary_ids = sorted(ranking.pick(n_summary, among=prose or ranking.order))
+    summary = " ".join(clean_sentence(texts[i], lang, trim_lead=True) for i in summary_ids)
+    if not summary:
+        summary = clean_sentence(" ".join(texts[:3]), lang)
+    remaining = [i for i in ranking.order if i not in summary_ids]
+    exclude = set(summary_ids) if len(remaining) >= 3 else set()
+    point_ids = sorted(ranking.pick(n_points, exclude=exclude))
+    key_points = list(dict.fromkeys(clean_sentence(texts[i], lang, trim_lead=True) for i in point_ids))
+    report(65)
+
+    top_score = max(ranking.scores.values(), default=1.0) or 1.0
+    yake_ids = sorted(set(ranking.order[:300]) | {s.index for s in sentences if s.kind == "heading"})
+    yake_text = "\n".join(texts[i] for i in yake_ids) if len(candidates) > 5 else "\n".join(texts)
+    terms = extract_terms(yake_text, lang, stop=stop)
+    if focus:
+        # prompt topics first; sort is stable, so yake's order holds within each group
+        terms.sort(
+            key=lambda t: (
+                not (
+                    keyword_stems(content_words(t.text, frozenset())) & focus
+                    or any(w.startswith(tuple(focus)) for w in content_words(t.text, frozenset()))
+                )
+            )
+        )
+    prior_terms: dict[str, str] = {}
+    for note in prior_notes:
+        for entry in note.get("glossary") or ():
+            if isinstance(entry, Mapping) and entry.get("term"):
+                prior_terms.setdefault(
+                    term_key(str(entry["term"])), str(note.get("title") or note.get("id") or "?")
+                )
+    glossary, def_sentences = define_terms(
+        terms,
+        texts,
+        eligible=lambda i: (
+            sentences[i].kind != "heading" and len(texts[i].split()) >= 4 and noise(texts[i]) <= 4
+        ),
+        rank_bonus=lambda i: 2.0 * ranking.scores.get(i, 0.0) / top_score - 0.75 * noise(texts[i]),
+        language=lang,
+        source_text=text,
+        count=n_terms,
+        prior_terms=prior_terms,
+        clean=lambda s: clean_sentence(s, lang),
+    )
+    report(85)
+    result: dict[str, Any] = {
+        "summary": summary,
+        "key_points": key_points,
+        "glossary": glossary,
+        "language": lang,
+        "_sentences": sentences,
+    }
+    if generate_quiz:
+        pool = [t.text for t in terms if term_pattern(t.text).search(" ".join(text.split()))]
+        pairs: list[tuple[int, str]] = [(i, term) for term, i in def_sentences.items()]
+        glossary_terms = [g["term"] for g in glossary]
+        for i in ranking.order:
+            for term in [*glossary_terms, *pool]:
+                if term_pattern(term).search(texts[i]):
+                    pairs.append((i, term))
+                    break
+        result["quiz"] = build_quiz(
+            pairs,
+            texts,
+            pool,
+            language=lang,
+            count=min(5, max(1, len(candidates) // 4)),
+            clean=lambda s: clean_sentence(s, lang),
+        )
+    report(95)
+    return result
+
+
+def generate_offline(
+    source: NoteSource, *, progress: Callable[[float], None] | None = None
+) -> dict[str, Any]:
+    """Note fields for ``source``: title, summary, key_points, glossary, quiz (if asked), language."""
+    parts = offline_parts(
+        source.text,
+        language=source.language,
+        prompt=source.prompt,
+        generate_quiz=source.generate_quiz,
+        prior_notes=source.prior_notes,
+        progress=progress,
+    )
+    sentences: list[Sentence] = parts.pop("_sentences")
+    parts["title"] = _title(source, sentences, fallback="Notes")
+    return parts
