@@ -34,9 +34,7 @@ class JobStatus(StrEnum):
         return self in FINISHED_STATUSES
 
 
-FINISHED_STATUSES = frozenset(
-    {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.SKIPPED}
-)
+FINISHED_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.SKIPPED})
 
 
 class Priority(StrEnum):

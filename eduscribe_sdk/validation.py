@@ -77,7 +77,7 @@ def parse_youtube_id(value: str) -> str:
         found = segments[0]
     elif host in _YOUTUBE_HOSTS:
         if segments[:1] == ["watch"] or not segments:
-            found = (parse_qs(parts.query).get("v") or [None])[0]
+            found = next(iter(parse_qs(parts.query).get("v", [])), None)
         elif len(segments) >= 2 and segments[0] in _PATH_PREFIXES:
             found = segments[1]
     if found and _VIDEO_ID.match(found):

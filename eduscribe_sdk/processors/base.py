@@ -17,12 +17,19 @@ __all__ = ["JobContext", "LocalContext", "Processor"]
 
 
 class JobContext(Protocol):
-    job_id: str
-    title: str | None
-    settings: Settings
-    #: The dependencies' ``output_data`` in ``depends_on`` order, each with ``id`` and ``title``
-    #: added (``output_data`` keys first, so a note's own title wins over the job's).
-    dependencies: Sequence[Mapping[str, Any]]
+    @property
+    def job_id(self) -> str: ...
+
+    @property
+    def title(self) -> str | None: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def dependencies(self) -> Sequence[Mapping[str, Any]]:
+        """The dependencies' ``output_data`` in ``depends_on`` order, each with ``id`` and ``title``."""
+        ...
 
     def progress(self, percent: float, message: str | None = None) -> None:
         """Report progress (0-100). Raises :class:`JobCancelled` once the job was cancelled."""

@@ -1,0 +1,58 @@
+"""EduScribe: turn course materials into study notes at scale, on Dramatiq + Redis.
+
+>>> from eduscribe_sdk import Client
+>>> with Client() as client:                      # embedded Redis + in-process workers
+...     job = client.submit_text("Photosynthesis converts light into chemical energy ...")
+...     print(job.wait().output_data["markdown"])
+"""
+
+from .client import Client, JobHandle
+from .config import Settings
+from .errors import (
+    DependencyCycleError,
+    EduscribeError,
+    InvalidInputError,
+    InvalidTransitionError,
+    JobCancelled,
+    JobFailed,
+    JobNotFoundError,
+    JobTimeout,
+    PermanentError,
+    PriorityNotAllowedError,
+    ProcessingError,
+    RedisUnavailableError,
+    TransientError,
+    UnknownDependencyError,
+)
+from .models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
+from .store import JobSpec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "DependencyCycleError",
+    "EduscribeError",
+    "InvalidInputError",
+    "InvalidTransitionError",
+    "JobCancelled",
+    "JobEvent",
+    "JobFailed",
+    "JobHandle",
+    "JobNotFoundError",
+    "JobRecord",
+    "JobSpec",
+    "JobStatus",
+    "JobTimeout",
+    "JobType",
+    "PermanentError",
+    "Priority",
+    "PriorityNotAllowedError",
+    "ProcessingError",
+    "RedisUnavailableError",
+    "Settings",
+    "Tier",
+    "TransientError",
+    "UnknownDependencyError",
+    "__version__",
+]

@@ -1,0 +1,27 @@
+"""Entry point for ``dramatiq eduscribe_sdk.actors``.
+
+Importing this module configures dramatiq's global broker from the environment *before*
+declaring the actors (dramatiq binds actors to the global broker): ``EDUSCRIBE_REDIS_URL``,
+or else the URL an embedded server on this machine wrote to ``EDUSCRIBE_HOME/redis.url``.
+Worker settings: ``WORKER_MAX_CONCURRENT_JOBS`` job slots per process (dramatiq's
+``--threads`` is an upper bound), ``WORKER_RETRY_DELAY``, ``WORKER_ID``.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+
+from .config import Settings
+from .embedded import resolve_url
+from .store import Store, connect
+from .worker import build_broker
+
+settings = Settings.from_env()
+_url = resolve_url(settings)
+if _url is None:
+    raise SystemExit(
+        "eduscribe_sdk.actors: no Redis to work for. Set EDUSCRIBE_REDIS_URL, or start the "
+        f"embedded server first (Client() writes its URL to {settings.redis_url_file})."
+    )
+broker = build_broker(Store(connect(_url, settings=settings), settings=settings), settings)
+dramatiq.set_broker(broker)

@@ -1,0 +1,208 @@
+"""A dramatiq broker with strict priority across the four tier queues.
+
+Dramatiq's own RedisBroker gives every queue its own consumer, so tiers drain side by side
+and actor priority only orders what was already prefetched. Here a worker has one consumer
+for the logical queue ``eduscribe``; each fetch is one Lua step (``lua/fetch.lua``) that
+takes the job with the best *effective* priority across ``eduscribe.urgent`` … ``eduscribe.low``
+(aging promotes old jobs one tier per ``EDUSCRIBE_AGING_SECONDS``). Prefetch is capped at the
+number of job slots, so a job is never held back behind a lower-priority one that was fetched
+earlier.
+
+Idle consumers wait on a pub/sub wake-up published by every script that queues work, so a
+job sent to an idle worker starts within milliseconds instead of after a polling interval.
+
+Messages are not stored separately: a message *is* a job id, rebuilt from the record on
+fetch. Jobs enter the queues only through the store (``Client.create_job``, a dependency
+completing, a retry falling due), never through ``actor.send``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+import dramatiq
+import redis
+from dramatiq.broker import Consumer, MessageProxy
+from dramatiq.errors import ConnectionClosed
+from dramatiq.message import Message
+from dramatiq.middleware import Middleware, ShutdownNotifications, TimeLimit
+
+from .config import Settings
+from .errors import EduscribeError
+from .store import Store
+
+__all__ = ["LOGICAL_QUEUE", "PriorityBroker"]
+
+#: The one queue name dramatiq sees; the tier queues behind it are ``eduscribe.<priority>``.
+LOGICAL_QUEUE = "eduscribe"
+
+
+class PriorityBroker(dramatiq.Broker):
+    """Dramatiq broker over the EduScribe job store. ``connect`` may come after actors are declared."""
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        settings: Settings | None = None,
+        middleware: list[Middleware] | None = None,
+    ) -> None:
+        if middleware is None:
+            middleware = [TimeLimit(), ShutdownNotifications(notify_shutdown=True)]
+        super().__init__(middleware=middleware)
+        self.queues: set[str] = set()
+        self.settings = settings or (store.settings if store else Settings.from_env())
+        # Unique per process start: a restarted worker with the same WORKER_ID must not be
+        # mistaken for the old one, whose jobs the maintenance pass has to requeue.
+        self.worker_id = f"{self.settings.worker_id}/{uuid.uuid4().hex[:6]}"
+        self._store = store
+        from .middleware import JobLifecycle, WorkerHeartbeat
+
+        self.add_middleware(JobLifecycle())
+        self.add_middleware(WorkerHeartbeat())
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise EduscribeError(
+                "the EduScribe broker is not connected: set EDUSCRIBE_REDIS_URL, or start a "
+                "Client() first so that the embedded server's URL file exists"
+            )
+        return self._store
+
+    def connect(self, store: Store) -> None:
+        self._store = store
+
+    @property
+    def connected(self) -> bool:
+        return self._store is not None
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000) -> Consumer:
+        return PriorityConsumer(self, prefetch=prefetch, timeout=timeout)
+
+    def declare_queue(self, queue_name: str) -> None:
+        if queue_name not in self.queues:
+            self.emit_before("declare_queue", queue_name)
+            self.queues.add(queue_name)
+            self.emit_after("declare_queue", queue_name)
+
+    def enqueue(self, message: Message[Any], *, delay: int | None = None) -> Message[Any]:
+        raise EduscribeError(
+            "EduScribe jobs are enqueued by the job store; use Client.create_job() instead of actor.send()"
+        )
+
+    def get_declared_queues(self) -> set[str]:
+        return set(self.queues)
+
+    def get_declared_delay_queues(self) -> set[str]:
+        return set()
+
+    def flush(self, queue_name: str) -> None:
+        raise EduscribeError("flush is not supported; cancel jobs with Client.cancel()")
+
+    def flush_all(self) -> None:
+        raise EduscribeError("flush_all is not supported; cancel jobs with Client.cancel()")
+
+    def join(self, queue_name: str, *, timeout: int | None = None) -> None:
+        raise EduscribeError("join is not supported; wait on jobs with Client.wait()")
+
+
+class PriorityConsumer(Consumer):
+    """Fetches at most as many jobs as there are free job slots, best priority first."""
+
+    def __init__(self, broker: PriorityBroker, *, prefetch: int, timeout: int) -> None:
+        self.broker = broker
+        self.store = broker.store
+        # dramatiq's default prefetch is 2 x threads; prefetching more than there are free
+        # threads would let a low job sit in memory ahead of an urgent one sent later.
+        self.limit = max(1, min(prefetch // 2 or 1, broker.settings.worker_threads))
+        self.idle_wait_s = min(timeout / 1000, 1.0)
+        self.cache: deque[Message[Any]] = deque()
+        self.outstanding: set[str] = set()
+        self.lock = threading.Lock()
+        self.slot_freed = threading.Event()
+        self.pubsub: Any = self.store.redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            self.pubsub.subscribe(self.store.keys.wakeup)
+        except redis.ConnectionError as exc:
+            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+
+    def __next__(self) -> MessageProxy | None:
+        try:
+            if self.cache:
+                return self._deliver(self.cache.popleft())
+            with self.lock:
+                free = self.limit - len(self.outstanding)
+            if free <= 0:
+                # Every slot is busy: wait for one to free up rather than for new work.
+                self.slot_freed.wait(self.idle_wait_s)
+                self.slot_freed.clear()
+                return None
+            self._drain_wakeups()
+            for job_id, job_type, priority, enqueued_ms in self.store.fetch(self.broker.worker_id, free):
+                self.cache.append(
+                    Message(
+                        queue_name=LOGICAL_QUEUE,
+                        actor_name=job_type,
+                        args=(job_id,),
+                        kwargs={},
+                        options={"priority": priority},
+                        message_id=job_id,
+                        message_timestamp=enqueued_ms,
+                    )
+                )
+            if self.cache:
+                return self._deliver(self.cache.popleft())
+            self.pubsub.get_message(timeout=self.idle_wait_s)
+            return None
+        except (redis.ConnectionError, redis.TimeoutError, EduscribeError) as exc:
+            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+
+    def _deliver(self, message: Message[Any]) -> MessageProxy:
+        with self.lock:
+            self.outstanding.add(message.message_id)
+        return MessageProxy(message)
+
+    def _drain_wakeups(self) -> None:
+        while self.pubsub.get_message(timeout=0) is not None:
+            pass
+
+    def _release(self, message: MessageProxy) -> None:
+        with self.lock:
+            self.outstanding.discard(message.message_id)
+        self.slot_freed.set()
+
+    def ack(self, message: MessageProxy) -> None:
+        try:
+            if not message.options.get("settled"):
+                self.store.ack(message.message_id, self.broker.worker_id)
+        except (redis.ConnectionError, EduscribeError) as exc:
+            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+        finally:
+            self._release(message)
+
+    # The lifecycle middleware records every failure on the job itself, so there is no
+    # dead-letter queue: a rejected message is simply acknowledged.
+    nack = ack
+
+    def requeue(self, messages: Iterable[MessageProxy]) -> None:
+        for message in messages:
+            self.store.unfetch(message.message_id, self.broker.worker_id)
+            self._release(message)
+        for cached in self.cache:
+            self.store.unfetch(cached.message_id, self.broker.worker_id)
+        self.cache.clear()
+
+    def close(self) -> None:
+        with contextlib.suppress(redis.RedisError):
+            self.pubsub.close()
+
+    @property
+    def in_flight(self) -> int:
+        with self.lock:
+            return len(self.outstanding)

@@ -1,0 +1,165 @@
+"""Every Redis key EduScribe uses, in one place.
+
+The Lua scripts get the same layout from :func:`lua_prelude`, generated from the table
+below, so a key name is never spelled twice. All keys share the prefix (default
+``eduscribe``), so a test or an operator can find every one of them with ``SCAN prefix:*``.
+
+=====================================  =======  ==================================================
+key                                    type     holds
+=====================================  =======  ==================================================
+``{p}:job:{id}``                       hash     one job record (JSON for nested fields)
+``{p}:job:{id}:dependents``            set      ids of jobs that depend on this one
+``{p}:index:all``                      zset     every job id, scored by created_at
+``{p}:index:status:{status}``          zset     job ids per status, scored by created_at
+``{p}:index:user:{user}``              zset     job ids per user
+``{p}:index:batch:{batch}``            zset     job ids per batch
+``{p}:index:finished``                 zset     finished job ids, scored by completed_at (cleanup)
+``{p}:queue:{priority}``               zset     queued job ids per tier, scored by enqueue time (ms)
+``{p}:delayed``                        zset     retrying job ids, scored by due time (ms)
+``{p}:inflight:{worker}``              zset     ids a worker fetched and has not acknowledged
+``{p}:workers``                        zset     worker ids, scored by last heartbeat (ms)
+``{p}:worker:{worker}``                hash     host, pid, threads, started_at of a worker
+``{p}:users:tiers``                    hash     user id -> subscription tier
+``{p}:stats:counts``                   hash     "priority|job_type|status" -> number of jobs
+``{p}:stats:sums``                     hash     running sums for means (durations, waits)
+``{p}:stats:samples:{kind}:{group}``   list     recent durations / waits, capped, for quantiles
+``{p}:events``                         stream   one entry per job change (capped)
+``{p}:wakeup``                         channel  pub/sub: "work is available" for idle consumers
+``{p}:reaper``                         string   short lock: one maintenance pass at a time
+``{p}:sweep:cursor``                   string   where the waiting-job repair sweep goes on
+``{p}:batch:{batch}``                  hash     batch metadata (source file, content hashes)
+``{p}:batches``                        zset     batch ids by creation time
+=====================================  =======  ==================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_PREFIX", "Keys", "lua_prelude"]
+
+DEFAULT_PREFIX = "eduscribe"
+
+# name -> suffix template; "{}" is the single variable part.
+_TEMPLATES: dict[str, str] = {
+    "job": "job:{}",
+    "dependents": "job:{}:dependents",
+    "index_all": "index:all",
+    "index_status": "index:status:{}",
+    "index_user": "index:user:{}",
+    "index_batch": "index:batch:{}",
+    "index_finished": "index:finished",
+    "queue": "queue:{}",
+    "delayed": "delayed",
+    "inflight": "inflight:{}",
+    "workers": "workers",
+    "worker": "worker:{}",
+    "tiers": "users:tiers",
+    "counts": "stats:counts",
+    "sums": "stats:sums",
+    "samples": "stats:samples:{}",
+    "events": "events",
+    "wakeup": "wakeup",
+    "reaper": "reaper",
+    "sweep_cursor": "sweep:cursor",
+    "batch": "batch:{}",
+    "batches": "batches",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = DEFAULT_PREFIX
+
+    def _key(self, name: str, part: str | None = None) -> str:
+        template = _TEMPLATES[name]
+        suffix = template.format(part) if "{}" in template else template
+        return f"{self.prefix}:{suffix}"
+
+    def job(self, job_id: str) -> str:
+        return self._key("job", job_id)
+
+    def dependents(self, job_id: str) -> str:
+        return self._key("dependents", job_id)
+
+    @property
+    def index_all(self) -> str:
+        return self._key("index_all")
+
+    def index_status(self, status: str) -> str:
+        return self._key("index_status", status)
+
+    def index_user(self, user_id: str) -> str:
+        return self._key("index_user", user_id)
+
+    def index_batch(self, batch_id: str) -> str:
+        return self._key("index_batch", batch_id)
+
+    @property
+    def index_finished(self) -> str:
+        return self._key("index_finished")
+
+    def queue(self, priority: str) -> str:
+        return self._key("queue", priority)
+
+    @property
+    def delayed(self) -> str:
+        return self._key("delayed")
+
+    def inflight(self, worker_id: str) -> str:
+        return self._key("inflight", worker_id)
+
+    @property
+    def workers(self) -> str:
+        return self._key("workers")
+
+    def worker(self, worker_id: str) -> str:
+        return self._key("worker", worker_id)
+
+    @property
+    def tiers(self) -> str:
+        return self._key("tiers")
+
+    @property
+    def counts(self) -> str:
+        return self._key("counts")
+
+    @property
+    def sums(self) -> str:
+        return self._key("sums")
+
+    def samples(self, kind_and_group: str) -> str:
+        return self._key("samples", kind_and_group)
+
+    @property
+    def events(self) -> str:
+        return self._key("events")
+
+    @property
+    def wakeup(self) -> str:
+        return self._key("wakeup")
+
+    def batch(self, batch_id: str) -> str:
+        return self._key("batch", batch_id)
+
+    @property
+    def batches(self) -> str:
+        return self._key("batches")
+
+    @property
+    def pattern(self) -> str:
+        """A SCAN/KEYS pattern matching every key of this prefix."""
+        return f"{self.prefix}:*"
+
+
+def lua_prelude() -> str:
+    """Lua functions ``k_<name>(part)`` building the same keys; ``P`` is ``KEYS[1]``."""
+    lines = ["local P = KEYS[1]"]
+    for name, template in _TEMPLATES.items():
+        if "{}" in template:
+            head, _, tail = template.partition("{}")
+            tail_expr = f" .. {tail!r}".replace("'", '"') if tail else ""
+            lines.append(f'local function k_{name}(x) return P .. ":{head}" .. x{tail_expr} end')
+        else:
+            lines.append(f'local function k_{name}() return P .. ":{template}" end')
+    return "\n".join(lines) + "\n"

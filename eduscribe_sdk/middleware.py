@@ -1,0 +1,238 @@
+"""Dramatiq middleware that ties message processing to job records.
+
+``JobLifecycle`` claims the job before the actor runs (a duplicate or stale message is
+skipped), hands the actor its input through :func:`current_run`, and settles the attempt
+afterwards: completed, failed (permanent error or retries used up), retried later with
+exponential back-off, or requeued (worker shutting down). ``WorkerHeartbeat`` registers the
+worker and keeps its heartbeat fresh so a dead worker's jobs are requeued within seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import dramatiq
+from dramatiq.middleware import Middleware, Shutdown, SkipMessage, TimeLimitExceeded
+
+from .config import Settings
+from .errors import (
+    EduscribeError,
+    InvalidInputError,
+    JobCancelled,
+    PermanentError,
+    RedisUnavailableError,
+    TransientError,
+)
+from .store import Started, Store
+
+if TYPE_CHECKING:
+    from dramatiq.broker import MessageProxy
+
+    from .broker import PriorityBroker
+
+__all__ = ["JobLifecycle", "JobRun", "WorkerHeartbeat", "current_run"]
+
+logger = logging.getLogger("eduscribe.worker")
+T = TypeVar("T")
+_local = threading.local()
+
+
+@dataclass
+class JobRun:
+    """One attempt of one job on this worker; also the processor's :class:`JobContext`."""
+
+    started: Started
+    store: Store
+    worker_id: str
+    settings: Settings
+    _last_percent: int = -1
+    _last_report: float = field(default=0.0)
+
+    @property
+    def job_id(self) -> str:
+        return self.started.id
+
+    @property
+    def title(self) -> str | None:
+        return self.started.title
+
+    @property
+    def dependencies(self) -> Sequence[Mapping[str, Any]]:
+        return self.started.dependencies
+
+    def progress(self, percent: float, message: str | None = None) -> None:
+        value = max(0, min(100, int(percent)))
+        now = time.monotonic()
+        # One round trip per whole percent at most, but at least a cancellation check a second.
+        if value == self._last_percent and now - self._last_report < 1.0:
+            return
+        self._last_percent, self._last_report = value, now
+        verdict = self.store.report_progress(self.job_id, self.started.attempt, value)
+        if verdict != "ok":
+            raise JobCancelled(
+                f"job {self.job_id} was cancelled"
+                if verdict == "cancelled"
+                else f"job {self.job_id} is no longer owned by this attempt"
+            )
+
+
+def current_run() -> JobRun:
+    run: JobRun | None = getattr(_local, "run", None)
+    if run is None:
+        raise EduscribeError("no EduScribe job is running in this thread")
+    return run
+
+
+def _persist(action: Callable[[], T], *, what: str, attempts: int = 30) -> T:
+    """Retry a store call through a Redis outage, so a finished job is not left processing."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except RedisUnavailableError:
+            if attempt == attempts - 1:
+                raise
+            logger.warning("Redis unavailable while trying to %s; retrying", what)
+            time.sleep(min(2.0, 0.1 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def _details(exc: BaseException, run: JobRun, *, transient: bool) -> dict[str, Any]:
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc),
+        "traceback": "".join(traceback.format_exception(exc)),
+        "attempt": run.started.attempt,
+        "retry_count": run.started.retry_count,
+        "transient": transient,
+        "worker_id": run.worker_id,
+    }
+
+
+class JobLifecycle(Middleware):
+    """Status tracking driven by dramatiq's hooks; actors themselves stay thin."""
+
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        pbroker: PriorityBroker = broker  # type: ignore[assignment]
+        store = pbroker.store
+        started = _persist(lambda: store.start(message.message_id, pbroker.worker_id), what="start a job")
+        message.options["settled"] = started is None
+        if started is None:
+            raise SkipMessage(f"job {message.message_id} is finished, cancelled or running elsewhere")
+        _local.run = JobRun(started, store, pbroker.worker_id, pbroker.settings)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        _local.run = None
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        run: JobRun | None = getattr(_local, "run", None)
+        _local.run = None
+        if run is None:
+            return
+        message.options["settled"] = True
+        store, job_id, worker, attempt = run.store, run.job_id, run.worker_id, run.started.attempt
+        if exception is None:
+            if not isinstance(result, dict):
+                exception = PermanentError(f"processor returned {type(result).__name__}, not a dict")
+            else:
+                done = _persist(lambda: store.complete(job_id, worker, attempt, result), what="complete")
+                if not done:
+                    logger.info("job %s finished here but another attempt owns it; result dropped", job_id)
+                return
+        if isinstance(exception, JobCancelled):
+            _persist(lambda: store.ack(job_id, worker), what="acknowledge a cancelled job")
+        elif isinstance(exception, Shutdown):
+            _persist(lambda: store.requeue(job_id, worker, attempt), what="requeue")
+        elif isinstance(exception, TimeLimitExceeded):
+            limit = run.settings.time_limit_ms(run.started.job_type) // 1000
+            message_text = f"time limit of {limit} s exceeded"
+            details = _details(exception, run, transient=False)
+            _persist(lambda: store.fail(job_id, worker, attempt, message_text, details), what="fail")
+        elif isinstance(exception, PermanentError | InvalidInputError):
+            details = _details(exception, run, transient=False)
+            text = str(exception)
+            _persist(lambda: store.fail(job_id, worker, attempt, text, details), what="fail")
+        else:
+            self._retry_or_fail(run, exception)
+
+    @staticmethod
+    def _retry_or_fail(run: JobRun, exception: BaseException) -> None:
+        # Unknown errors count as transient, like dramatiq's own default: a worker hiccup
+        # should not fail a course. Processors raise PermanentError for bad input.
+        store, job_id, worker, attempt = run.store, run.job_id, run.worker_id, run.started.attempt
+        details = _details(exception, run, transient=True)
+        text = (
+            f"{type(exception).__name__}: {exception}"
+            if not isinstance(exception, EduscribeError)
+            else str(exception)
+        )
+        retries = run.started.retry_count
+        if retries >= run.started.max_retries:
+            final = f"gave up after {retries} retries: {text}" if retries else text
+            _persist(lambda: store.fail(job_id, worker, attempt, final, details), what="fail")
+            return
+        settings = run.settings
+        delay = settings.retry_delay_ms * 2**retries
+        if isinstance(exception, TransientError) and exception.retry_after:
+            delay = max(delay, int(exception.retry_after * 1000))
+        # Jitter spreads retries of jobs that failed together (e.g. one rate limit).
+        delay = int(min(settings.max_retry_delay_ms, delay) * random.uniform(1.0, 1.25))
+        _persist(lambda: store.retry_later(job_id, worker, attempt, delay, text, details), what="retry")
+
+
+class WorkerHeartbeat(Middleware):
+    """Registers the worker and beats every ``heartbeat_interval_s`` from its own thread."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        pbroker: PriorityBroker = broker  # type: ignore[assignment]
+        self._stop.clear()
+        started_at = time.time()
+        threads = min(worker.worker_threads, pbroker.settings.worker_threads)
+
+        def beat() -> None:
+            while not self._stop.is_set():
+                try:
+                    pbroker.store.heartbeat(
+                        pbroker.worker_id,
+                        host=socket.gethostname(),
+                        pid=os.getpid(),
+                        threads=threads,
+                        started_at=started_at,
+                    )
+                except EduscribeError as exc:
+                    logger.warning("heartbeat failed: %s", exc)
+                self._stop.wait(pbroker.settings.heartbeat_interval_s)
+
+        self._thread = threading.Thread(target=beat, name="eduscribe-heartbeat", daemon=True)
+        self._thread.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self._stop.set()
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        pbroker: PriorityBroker = broker  # type: ignore[assignment]
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        try:
+            pbroker.store.leave(pbroker.worker_id)
+        except EduscribeError as exc:
+            logger.warning("could not deregister worker %s: %s", pbroker.worker_id, exc)

@@ -1,0 +1,538 @@
+"""Job records on Redis: every state change is one Lua script (see ``lua/``).
+
+The store knows nothing about dramatiq; the broker, the middleware and the client all go
+through it. One round trip per transition; no operation scans all jobs.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from importlib import resources
+from typing import Any
+
+import redis
+
+from .config import Settings, mask_url
+from .errors import (
+    InvalidInputError,
+    InvalidTransitionError,
+    JobNotFoundError,
+    PriorityNotAllowedError,
+    RedisUnavailableError,
+    UnknownDependencyError,
+)
+from .keys import DEFAULT_PREFIX, Keys, lua_prelude
+from .models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
+
+__all__ = ["JobSpec", "Started", "Store", "connect"]
+
+_SCRIPTS = (
+    "create",
+    "fetch",
+    "start",
+    "progress",
+    "settle",
+    "cancel",
+    "retry",
+    "get",
+    "stats",
+    "cleanup",
+    "worker",
+)
+SAMPLE_CAP = 1000
+#: Jobs created by one atomic script call; larger batches are split (see create_jobs).
+CREATE_CHUNK = 5000
+
+
+def connect(url: str, *, settings: Settings | None = None) -> redis.Redis:
+    """A Redis client with timeouts, so an unreachable server fails fast instead of hanging."""
+    timeout = (settings or Settings()).socket_timeout_s
+    try:
+        return redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            health_check_interval=30,
+            retry_on_timeout=False,
+        )
+    except ValueError as exc:
+        raise InvalidInputError(f"not a Redis URL: {mask_url(url)} ({exc})", field="redis_url") from None
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """One job to create; ``input_data`` must already be validated."""
+
+    job_type: JobType
+    input_data: Mapping[str, Any]
+    user_id: str
+    id: str = ""
+    priority: Priority | None = None
+    max_retries: int = 3
+    estimated_duration_seconds: float | None = None
+    title: str | None = None
+    batch_id: str | None = None
+    depends_on: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """What a worker needs to run a job it just claimed."""
+
+    id: str
+    attempt: int
+    job_type: JobType
+    input_data: dict[str, Any]
+    title: str | None
+    dependencies: list[dict[str, Any]]
+    retry_count: int = 0
+    max_retries: int = 0
+
+
+def _ts(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromtimestamp(float(value), tz=UTC)
+
+
+def _float(value: str | None) -> float | None:
+    return float(value) if value not in (None, "") else None
+
+
+def _json(value: str | None) -> Any:
+    return json.loads(value) if value else None
+
+
+def record_from_hash(data: Mapping[str, str], position: int | None = None) -> JobRecord:
+    created = _ts(data["created_at"])
+    assert created is not None
+    return JobRecord(
+        id=data["id"],
+        user_id=data["user_id"],
+        job_type=JobType(data["job_type"]),
+        status=JobStatus(data["status"]),
+        priority=Priority(data["priority"]),
+        input_data=_json(data.get("input")) or {},
+        output_data=_json(data.get("output")),
+        progress=int(data.get("progress") or 0),
+        error_message=data.get("error_message") or None,
+        error_details=_json(data.get("error_details")),
+        retry_count=int(data.get("retry_count") or 0),
+        max_retries=int(data.get("max_retries") or 0),
+        created_at=created,
+        started_at=_ts(data.get("started_at")),
+        completed_at=_ts(data.get("completed_at")),
+        updated_at=_ts(data.get("updated_at")) or created,
+        worker_id=data.get("worker_id") or None,
+        estimated_duration_seconds=_float(data.get("estimated_duration")),
+        actual_duration_seconds=_float(data.get("actual_duration")),
+        queue_position=position if position is not None and position >= 0 else None,
+        depends_on=tuple(_json(data.get("depends_on")) or ()),
+        batch_id=data.get("batch_id") or None,
+        title=data.get("title") or None,
+    )
+
+
+def _pairs(flat: Sequence[Any]) -> dict[str, Any]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+class Store:
+    """Typed access to the job store on one Redis database."""
+
+    def __init__(
+        self, client: redis.Redis, *, settings: Settings | None = None, prefix: str = DEFAULT_PREFIX
+    ) -> None:
+        # redis-py types every reply as a bytes/str union whatever decode_responses says;
+        # the client is decode_responses=True (see connect), so replies are str here.
+        self.redis: Any = client
+        self.settings = settings or Settings()
+        self.keys = Keys(prefix)
+        prelude = (
+            lua_prelude()
+            + f"local EVENTS_MAXLEN = {int(self.settings.event_stream_maxlen)}\n"
+            + f"local SAMPLE_CAP = {SAMPLE_CAP}\n"
+        )
+        lua = resources.files("eduscribe_sdk") / "lua"
+        common = (lua / "common.lua").read_text()
+        self._scripts = {
+            name: client.register_script(prelude + common + (lua / f"{name}.lua").read_text())
+            for name in _SCRIPTS
+        }
+
+    @cached_property
+    def url(self) -> str:
+        kwargs = self.redis.connection_pool.connection_kwargs
+        if "path" in kwargs:
+            return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
+        scheme = "rediss" if "ssl" in str(self.redis.connection_pool.connection_class).lower() else "redis"
+        return f"{scheme}://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
+
+    def _call(self, name: str, args: Sequence[Any]) -> Any:
+        try:
+            return self._scripts[name](keys=[self.keys.prefix], args=list(args))
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise RedisUnavailableError(f"Redis at {mask_url(self.url)} is not reachable: {exc}") from exc
+
+    def ping(self) -> None:
+        try:
+            self.redis.ping()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise RedisUnavailableError(f"Redis at {mask_url(self.url)} is not reachable: {exc}") from exc
+
+    # --- users -------------------------------------------------------------------------
+    def set_user_tier(self, user_id: str, tier: Tier | str) -> None:
+        try:
+            value = Tier(tier)
+        except ValueError:
+            names = ", ".join(t.value for t in Tier)
+            raise InvalidInputError(f"unknown tier {tier!r} (one of {names})", field="tier") from None
+        self.redis.hset(self.keys.tiers, user_id, value.value)
+
+    def user_tier(self, user_id: str) -> Tier:
+        return Tier(self.redis.hget(self.keys.tiers, user_id) or Tier.FREE)
+
+    def user_tiers(self) -> dict[str, Tier]:
+        return {user: Tier(tier) for user, tier in self.redis.hgetall(self.keys.tiers).items()}
+
+    # --- creation ----------------------------------------------------------------------
+    def create_jobs(self, specs: Sequence[JobSpec]) -> list[tuple[str, JobStatus, Priority]]:
+        """Create jobs atomically (all or none). Dependencies on jobs in ``specs`` must come first.
+
+        Batches above :data:`CREATE_CHUNK` are written in several atomic steps, after all of
+        them were checked at once, so a bad row still leaves nothing behind.
+        """
+        prepared = [(spec.id or str(uuid.uuid4()), spec) for spec in specs]
+        if len(prepared) > CREATE_CHUNK:
+            self._check_dependencies_exist(prepared)
+        results: list[tuple[str, JobStatus, Priority]] = []
+        for start in range(0, len(prepared), CREATE_CHUNK):
+            chunk = prepared[start : start + CREATE_CHUNK]
+            args: list[Any] = [len(chunk)]
+            for job_id, spec in chunk:
+                args += [
+                    job_id,
+                    spec.user_id,
+                    spec.job_type.value,
+                    spec.priority.value if spec.priority else "",
+                    json.dumps(spec.input_data, separators=(",", ":")),
+                    spec.max_retries,
+                    "" if spec.estimated_duration_seconds is None else spec.estimated_duration_seconds,
+                    spec.title or "",
+                    spec.batch_id or "",
+                    json.dumps(list(spec.depends_on)),
+                    len(spec.depends_on),
+                    *spec.depends_on,
+                ]
+            try:
+                flat = self._call("create", args)
+            except redis.ResponseError as exc:
+                raise self._creation_error(str(exc), chunk, offset=start) from None
+            results += [
+                (flat[i], JobStatus(flat[i + 1]), Priority(flat[i + 2])) for i in range(0, len(flat), 3)
+            ]
+        return results
+
+    def _check_dependencies_exist(self, prepared: Sequence[tuple[str, JobSpec]]) -> None:
+        new = {job_id for job_id, _ in prepared}
+        outside = sorted({d for _, spec in prepared for d in spec.depends_on} - new)
+        if not outside:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for dep in outside:
+            pipe.exists(self.keys.job(dep))
+        missing = [dep for dep, found in zip(outside, pipe.execute(), strict=True) if not found]
+        if missing:
+            raise UnknownDependencyError(missing)
+
+    @staticmethod
+    def _creation_error(message: str, chunk: Sequence[tuple[str, JobSpec]], *, offset: int) -> Exception:
+        kind, _, rest = message.partition(" ")
+        if kind == "UNKNOWN":
+            return UnknownDependencyError(rest.split(","))
+        if kind == "EXISTS":
+            return InvalidInputError(f"job id(s) already exist: {rest}", field="id")
+        if kind == "PRIORITY":
+            index, _, detail = rest.partition(" ")
+            spec = chunk[int(index) - 1][1]
+            row = f" (job {offset + int(index)})" if len(chunk) > 1 else ""
+            parts = detail.split()
+            if parts[0] == "unknown":
+                return InvalidInputError(f"unknown priority {parts[1]!r}{row}", field="priority")
+            tier, allowed, requested = parts
+            return PriorityNotAllowedError(
+                f"user {spec.user_id!r} has the {tier} tier, which allows priority {allowed} "
+                f"or lower; {requested} was requested{row}",
+                field="priority",
+            )
+        return InvalidInputError(message)
+
+    # --- worker side -------------------------------------------------------------------
+    def fetch(self, worker_id: str, limit: int) -> list[tuple[str, str, str, int]]:
+        """Claim up to ``limit`` queued jobs for a worker: (id, job_type, priority, enqueued_ms)."""
+        s = self.settings
+        flat = self._call(
+            "fetch",
+            [
+                worker_id,
+                limit,
+                s.aging_seconds * 1000,
+                int(s.heartbeat_timeout_s * 1000),
+                int(s.heartbeat_interval_s * 1000),
+            ],
+        )
+        return [(flat[i], flat[i + 1], flat[i + 2], int(float(flat[i + 3]))) for i in range(0, len(flat), 4)]
+
+    def start(self, job_id: str, worker_id: str) -> Started | None:
+        """Claim a fetched job for running, or None when it must not run (see start.lua)."""
+        reply = self._call("start", [job_id, worker_id, int(self.settings.heartbeat_timeout_s * 1000)])
+        if reply[0] != "ok":
+            return None
+        dependencies = []
+        for i in range(8, len(reply), 3):
+            output = _json(reply[i + 1]) or {}
+            dependencies.append(
+                {**output, "id": reply[i], "title": output.get("title") or reply[i + 2] or None}
+            )
+        return Started(
+            id=job_id,
+            attempt=int(reply[1]),
+            job_type=JobType(reply[2]),
+            input_data=json.loads(reply[3]),
+            title=reply[4] or None,
+            dependencies=dependencies,
+            retry_count=int(reply[6]),
+            max_retries=int(reply[7]),
+        )
+
+    def report_progress(self, job_id: str, attempt: int, percent: int) -> str:
+        """'ok', 'cancelled' (stop now) or 'stale' (this attempt no longer owns the job)."""
+        return str(self._call("progress", [job_id, attempt, max(0, min(100, percent))]))
+
+    def complete(self, job_id: str, worker_id: str, attempt: int, output: Mapping[str, Any]) -> bool:
+        return self._settle("complete", job_id, worker_id, attempt, json.dumps(output, default=str))
+
+    def fail(
+        self, job_id: str, worker_id: str, attempt: int, message: str, details: Mapping[str, Any]
+    ) -> bool:
+        return self._settle("fail", job_id, worker_id, attempt, message, json.dumps(details, default=str))
+
+    def retry_later(
+        self,
+        job_id: str,
+        worker_id: str,
+        attempt: int,
+        delay_ms: int,
+        message: str,
+        details: Mapping[str, Any],
+    ) -> bool:
+        return self._settle(
+            "retry", job_id, worker_id, attempt, int(delay_ms), message, json.dumps(details, default=str)
+        )
+
+    def requeue(self, job_id: str, worker_id: str, attempt: int) -> bool:
+        return self._settle("requeue", job_id, worker_id, attempt)
+
+    def ack(self, job_id: str, worker_id: str) -> None:
+        self._settle("ack", job_id, worker_id, 0)
+
+    def unfetch(self, job_id: str, worker_id: str) -> None:
+        self._settle("unfetch", job_id, worker_id, 0)
+
+    def _settle(self, op: str, job_id: str, worker_id: str, attempt: int, *args: Any) -> bool:
+        return bool(self._call("settle", [op, job_id, worker_id, attempt, *args]) == "ok")
+
+    def heartbeat(self, worker_id: str, *, host: str, pid: int, threads: int, started_at: float) -> None:
+        self._call("worker", ["beat", worker_id, host, pid, threads, f"{started_at:.6f}"])
+
+    def leave(self, worker_id: str) -> int:
+        return int(self._call("worker", ["leave", worker_id]))
+
+    # --- user actions ------------------------------------------------------------------
+    def cancel(self, job_id: str) -> int:
+        """Cancel a job; returns how many dependents were skipped with it."""
+        try:
+            return int(self._call("cancel", [job_id]))
+        except redis.ResponseError as exc:
+            raise self._action_error(str(exc), job_id, "cancel") from None
+
+    def retry(self, job_id: str) -> list[str]:
+        """Put a failed/cancelled/skipped job back in line; returns every job that was reset."""
+        try:
+            return list(self._call("retry", [job_id]))
+        except redis.ResponseError as exc:
+            raise self._action_error(str(exc), job_id, "retry") from None
+
+    @staticmethod
+    def _action_error(message: str, job_id: str, action: str) -> Exception:
+        kind, _, rest = message.partition(" ")
+        if kind == "NOTFOUND":
+            return JobNotFoundError(job_id)
+        if kind == "ILLEGAL":
+            return InvalidTransitionError(job_id, rest, action)
+        return InvalidInputError(message)
+
+    # --- reads -------------------------------------------------------------------------
+    def get_many(self, job_ids: Sequence[str]) -> list[JobRecord | None]:
+        if not job_ids:
+            return []
+        records: list[JobRecord | None] = []
+        # Bounded chunks keep each script call short even for a 10,000-job batch.
+        for start in range(0, len(job_ids), 500):
+            chunk = job_ids[start : start + 500]
+            flat = self._call("get", [self.settings.aging_seconds * 1000, *chunk])
+            for i in range(0, len(flat), 2):
+                data = _pairs(flat[i])
+                records.append(record_from_hash(data, int(flat[i + 1])) if data else None)
+        return records
+
+    def get(self, job_id: str) -> JobRecord:
+        record = self.get_many([job_id])[0]
+        if record is None:
+            raise JobNotFoundError(job_id)
+        return record
+
+    def list_ids(
+        self,
+        *,
+        status: JobStatus | str | None = None,
+        user_id: str | None = None,
+        batch_id: str | None = None,
+        offset: int = 0,
+        limit: int = 10,
+        newest_first: bool = True,
+    ) -> list[str]:
+        """Job ids from one index, newest first; extra filters are applied by the caller."""
+        if batch_id is not None:
+            key = self.keys.index_batch(batch_id)
+        elif user_id is not None:
+            key = self.keys.index_user(user_id)
+        elif status is not None:
+            key = self.keys.index_status(JobStatus(status).value)
+        else:
+            key = self.keys.index_all
+        stop = offset + limit - 1 if limit > 0 else -1
+        if newest_first:
+            return list(self.redis.zrevrange(key, offset, stop))
+        return list(self.redis.zrange(key, offset, stop))
+
+    def count(self, *, status: JobStatus | str | None = None, batch_id: str | None = None) -> int:
+        if batch_id is not None:
+            return int(self.redis.zcard(self.keys.index_batch(batch_id)))
+        key = self.keys.index_status(JobStatus(status).value) if status else self.keys.index_all
+        return int(self.redis.zcard(key))
+
+    def stats_snapshot(self, *, recent: int = 10) -> dict[str, Any]:
+        reply = self._call("stats", [int(self.settings.heartbeat_timeout_s * 1000), recent])
+        return {
+            "total": int(reply[0]),
+            "statuses": {k: int(v) for k, v in _pairs(reply[1]).items()},
+            "depths": {k: int(v) for k, v in _pairs(reply[2]).items()},
+            "delayed": int(reply[3]),
+            "sums": {k: float(v) for k, v in _pairs(reply[4]).items()},
+            "counts": {k: int(v) for k, v in _pairs(reply[5]).items()},
+            "workers": {k: int(v) for k, v in _pairs(reply[6]).items()},
+            "recent": list(reply[7]),
+            "now_ms": int(reply[8]),
+        }
+
+    def samples(self, kind: str) -> dict[str, list[float]]:
+        """Recent duration or wait samples per "priority|job_type" group."""
+        groups = [f"{p.value}|{t.value}" for p in Priority for t in JobType]
+        pipe = self.redis.pipeline(transaction=False)
+        for group in groups:
+            pipe.lrange(self.keys.samples(f"{kind}:{group}"), 0, -1)
+        return {
+            group: [float(v) for v in values]
+            for group, values in zip(groups, pipe.execute(), strict=True)
+            if values
+        }
+
+    def workers(self) -> list[dict[str, Any]]:
+        entries = self.redis.zrange(self.keys.workers, 0, -1, withscores=True)
+        pipe = self.redis.pipeline(transaction=False)
+        for worker_id, _ in entries:
+            pipe.hgetall(self.keys.worker(worker_id))
+            pipe.zcard(self.keys.inflight(worker_id))
+        replies = pipe.execute()
+        rows = []
+        for i, (worker_id, score) in enumerate(entries):
+            info, in_flight = replies[2 * i], replies[2 * i + 1]
+            rows.append(
+                {
+                    "id": worker_id,
+                    "host": info.get("host"),
+                    "pid": int(info["pid"]) if info.get("pid") else None,
+                    "threads": int(info.get("threads") or 0),
+                    "started_at": _ts(info.get("started_at")),
+                    "last_seen": datetime.fromtimestamp(score / 1000, tz=UTC),
+                    "jobs_in_flight": int(in_flight),
+                }
+            )
+        return rows
+
+    def cleanup(self, cutoff: datetime, *, chunk: int = 1000) -> int:
+        removed = 0
+        while True:
+            done, examined = self._call("cleanup", [f"{cutoff.timestamp():.6f}", chunk])
+            removed += int(done)
+            if int(examined) < chunk or int(done) == 0:
+                return removed
+
+    # --- events ------------------------------------------------------------------------
+    def last_event_id(self) -> str:
+        entries = self.redis.xrevrange(self.keys.events, count=1)
+        return str(entries[0][0]) if entries else "0-0"
+
+    def read_events(self, after: str, *, block_ms: int | None = None, count: int = 500) -> list[JobEvent]:
+        try:
+            reply = self.redis.xread({self.keys.events: after}, count=count, block=block_ms)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise RedisUnavailableError(f"Redis at {mask_url(self.url)} is not reachable: {exc}") from exc
+        events = []
+        for _, entries in reply or ():
+            for event_id, fields in entries:
+                status = fields.get("status")
+                progress = fields.get("progress")
+                events.append(
+                    JobEvent(
+                        id=event_id,
+                        job_id=fields["job"],
+                        kind=fields["kind"],
+                        status=JobStatus(status) if status else None,
+                        progress=int(progress) if progress else None,
+                        at=datetime.fromtimestamp(float(fields["at"]), tz=UTC),
+                        data={"batch_id": fields["batch"]} if fields.get("batch") else {},
+                    )
+                )
+        return events
+
+    def iter_events(self, after: str = "$", *, block_ms: int = 1000) -> Iterator[JobEvent]:
+        """Events forever (the caller stops iterating); resumable from any event id."""
+        cursor = self.last_event_id() if after == "$" else after
+        while True:
+            for event in self.read_events(cursor, block_ms=block_ms):
+                cursor = event.id
+                yield event
+
+    # --- batches -----------------------------------------------------------------------
+    def save_batch(self, batch_id: str, meta: Mapping[str, str]) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.keys.batch(batch_id), mapping=dict(meta))
+        pipe.zadd(self.keys.batches, {batch_id: datetime.now(UTC).timestamp()})
+        pipe.execute()
+
+    def batch_meta(self, batch_id: str) -> dict[str, str]:
+        return dict(self.redis.hgetall(self.keys.batch(batch_id)))
+
+    def batch_ids(self) -> list[str]:
+        return list(self.redis.zrevrange(self.keys.batches, 0, -1))
+
+    def all_keys(self) -> list[str]:
+        return list(self.redis.scan_iter(match=self.keys.pattern, count=1000))
