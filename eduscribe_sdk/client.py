@@ -175,20 +175,25 @@ class Client:
         return self.store.user_tier(user_id or self.user_id)
 
     # --- creating jobs -------------------------------------------------------------------
-    def _spec(
+    def prepare_job(
         self,
         job_type: JobType | str,
         input_data: Mapping[str, Any] | None,
         *,
         id: str = "",
-        priority: Priority | str | None,
-        estimated_duration_seconds: float | None,
-        depends_on: Sequence[str],
-        title: str | None,
-        max_retries: int | None,
-        batch_id: str | None,
-        user_id: str | None,
+        priority: Priority | str | None = None,
+        estimated_duration_seconds: float | None = None,
+        depends_on: Sequence[str] = (),
+        title: str | None = None,
+        max_retries: int | None = None,
+        batch_id: str | None = None,
+        user_id: str | None = None,
     ) -> JobSpec:
+        """Validate one job without creating it (for :meth:`create_jobs`).
+
+        Raises :class:`InvalidInputError` naming the field; checks that need the store
+        (priority allowed for the user, dependencies that exist) happen at creation.
+        """
         kind = parse_job_type(job_type)
         data = normalize_input(kind, input_data, max_file_bytes=self.settings.max_file_bytes)
         if priority is not None:
@@ -236,7 +241,7 @@ class Client:
         batch_id: str | None = None,
     ) -> JobHandle:
         """Validate and enqueue one job (``waiting`` while it has unfinished dependencies)."""
-        spec = self._spec(
+        spec = self.prepare_job(
             job_type,
             input_data,
             priority=priority,

