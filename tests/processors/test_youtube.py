@@ -593,3 +593,25 @@ def test_processor_refuses_a_corrupt_record_permanently(fake_notes: FakeNotes) -
     for data in corrupt:
         with pytest.raises(PermanentError):
             process_youtube(data, LocalContext())
+
+
+def test_processor_end_to_end_with_the_offline_note_generator(yt: responses.RequestsMock) -> None:
+    from eduscribe_sdk.processors import LocalContext, get_processor
+
+    ctx = LocalContext(title="Surface Go review", settings=Settings())  # no API key: offline
+    data = {"videoId": VIDEO, "options": {"generateQuiz": True, "subtitles": "srt"}}
+    output = get_processor("youtube_notes")(data, ctx)
+
+    for field in ("title", "summary", "key_points", "glossary", "quiz", "markdown", "language", "word_count"):
+        assert field in output, field
+    assert output["generator"] == "offline"
+    assert output["title"] == "Surface Go review"
+    assert output["transcript"] == [s.to_dict() for s in EXPECTED_SEGMENTS]
+    assert output["transcript_kind"] == "manual" and output["video_id"] == VIDEO
+    assert output["subtitles"].startswith("1\n00:00:00,000 --> 00:00:01,540")
+    # markdown was re-rendered after the transcript was added
+    assert "Hey, this is just a test" in output["markdown"]
+    percents = [p for p, _ in ctx.reports]
+    assert percents[:2] == [10, 50] and percents[-1] == 100
+    assert percents == sorted(percents) and all(0 <= p <= 100 for p in percents)
+    json.dumps(output)  # stored as JSON in the job record
