@@ -50,6 +50,17 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
     return value
 
 
+def _overrides(raw: str) -> dict[str, str]:
+    """``"text_notes=pkg.mod:func,file_notes=..."`` -> {job_type: "pkg.mod:func"}."""
+    result = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        job_type, sep, target = item.partition("=")
+        if not sep or ":" not in target:
+            raise ValueError(f"EDUSCRIBE_PROCESSORS: expected job_type=module:function, got {item!r}")
+        result[job_type.strip()] = target.strip()
+    return result
+
+
 def _str(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -80,6 +91,9 @@ class Settings:
     youtube_proxy: str | None = field(default=None, repr=False)
     time_limits_s: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TIME_LIMITS_S))
     event_stream_maxlen: int = 100_000
+    #: job_type -> "module:function": run your own processor for a job type (an extension
+    #: point for custom pipelines; the test suite uses it for controllable jobs).
+    processor_overrides: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -98,6 +112,7 @@ class Settings:
             whisper_model=_str(env, "EDUSCRIBE_WHISPER_MODEL"),
             max_file_bytes=_int(env, "EDUSCRIBE_MAX_FILE_MB", 200, minimum=1) * 1024 * 1024,
             youtube_proxy=_str(env, "EDUSCRIBE_YOUTUBE_PROXY"),
+            processor_overrides=_overrides(env.get("EDUSCRIBE_PROCESSORS", "")),
         )
         return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
 

@@ -139,6 +139,14 @@ class Keys:
     def wakeup(self) -> str:
         return self._key("wakeup")
 
+    @property
+    def reaper(self) -> str:
+        return self._key("reaper")
+
+    @property
+    def sweep_cursor(self) -> str:
+        return self._key("sweep_cursor")
+
     def batch(self, batch_id: str) -> str:
         return self._key("batch", batch_id)
 

@@ -31,7 +31,7 @@ def run_job(job_id: str) -> dict[str, Any]:
     run = current_run()
     if run.job_id != job_id:  # pragma: no cover - the middleware guarantees this
         raise RuntimeError(f"message for {job_id} carries the claim of {run.job_id}")
-    processor = get_processor(run.started.job_type)
+    processor = get_processor(run.started.job_type, run.settings.processor_overrides)
     return processor(run.started.input_data, run)
 
 

@@ -7,6 +7,7 @@ import faster-whisper, PyAV or pypdf.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import cast
 
 from ..models import JobType
@@ -23,6 +24,8 @@ _PROCESSORS: dict[JobType, str] = {
 }
 
 
-def get_processor(job_type: JobType | str) -> Processor:
-    module_name, _, attribute = _PROCESSORS[JobType(job_type)].partition(":")
+def get_processor(job_type: JobType | str, overrides: Mapping[str, str] | None = None) -> Processor:
+    kind = JobType(job_type)
+    target = (overrides or {}).get(kind.value) or _PROCESSORS[kind]
+    module_name, _, attribute = target.partition(":")
     return cast(Processor, getattr(importlib.import_module(module_name), attribute))

@@ -1,0 +1,51 @@
+"""Controllable processors for worker tests, plugged in through ``processor_overrides``.
+
+Each reads a small JSON instruction from a text job's ``content``, so a test states what
+the job should do: sleep, fail permanently, fail transiently N times, or succeed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from eduscribe_sdk.errors import PermanentError, TransientError
+from eduscribe_sdk.processors.base import JobContext
+
+
+def scripted(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
+    plan = json.loads(input_data["content"])
+    counter = plan.get("counter")
+    attempt = 1
+    if counter:
+        path = Path(counter)
+        attempt = int(path.read_text() or "0") + 1 if path.exists() else 1
+        path.write_text(str(attempt))
+    steps = int(plan.get("steps", 1))
+    for step in range(steps):
+        time.sleep(float(plan.get("sleep", 0)) / steps)
+        ctx.progress(100 * (step + 1) / steps)
+    if plan.get("fail") == "permanent":
+        raise PermanentError("this input can never work")
+    if attempt <= int(plan.get("transient_failures", 0)):
+        raise TransientError(f"flaky dependency (attempt {attempt})", retry_after=plan.get("retry_after"))
+    if plan.get("crash"):
+        raise RuntimeError("unexpected bug")
+    return {
+        "title": ctx.title,
+        "summary": f"done by {ctx.job_id}",
+        "attempt": attempt,
+        "dependencies": [d.get("id") for d in ctx.dependencies],
+        "dependency_summaries": [d.get("summary") for d in ctx.dependencies],
+    }
+
+
+OVERRIDES = {"text_notes": "tests.core.jobs:scripted"}
+
+
+def plan(**instructions: Any) -> dict[str, Any]:
+    """``input_data`` for a scripted text job."""
+    return {"content": json.dumps(instructions)}
