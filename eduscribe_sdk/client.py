@@ -460,16 +460,10 @@ class Client:
         has finished; runs forever when neither applies.
         """
         wanted = set(job_ids) if job_ids is not None else None
-        unfinished = set(wanted) if wanted else set()
-        if wanted:
-            for record in self._records(sorted(wanted)):
-                if record.finished:
-                    unfinished.discard(record.id)
+        unfinished = set(wanted or ())
         cursor = self.store.last_event_id() if since == "$" else since
         quiet_since = time.monotonic()
         while True:
-            if wanted is not None and not unfinished:
-                return
             events = self.store.read_events(cursor, block_ms=500)
             for event in events:
                 cursor = event.id
@@ -478,6 +472,12 @@ class Client:
                     yield event
                     if event.status and event.status.finished:
                         unfinished.discard(event.job_id)
+            if not events and unfinished:
+                # Caught up with the stream: a job that finished before we looked (or whose
+                # events were trimmed) ends the watch too.
+                unfinished -= {r.id for r in self._records(sorted(unfinished)) if r.finished}
+            if wanted is not None and not unfinished:
+                return
             if timeout is not None and time.monotonic() - quiet_since > timeout:
                 return
 

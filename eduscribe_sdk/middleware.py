@@ -54,6 +54,7 @@ class JobRun:
     store: Store
     worker_id: str
     settings: Settings
+    output: Any = None
     _last_percent: int = -1
     _last_report: float = field(default=0.0)
 
@@ -147,10 +148,11 @@ class JobLifecycle(Middleware):
         message.options["settled"] = True
         store, job_id, worker, attempt = run.store, run.job_id, run.worker_id, run.started.attempt
         if exception is None:
-            if not isinstance(result, dict):
-                exception = PermanentError(f"processor returned {type(result).__name__}, not a dict")
+            output = run.output
+            if not isinstance(output, dict):
+                exception = PermanentError(f"processor returned {type(output).__name__}, not a dict")
             else:
-                done = _persist(lambda: store.complete(job_id, worker, attempt, result), what="complete")
+                done = _persist(lambda: store.complete(job_id, worker, attempt, output), what="complete")
                 if not done:
                     logger.info("job %s finished here but another attempt owns it; result dropped", job_id)
                 return

@@ -69,8 +69,13 @@ def parse_youtube_id(value: str) -> str:
     if _VIDEO_ID.match(text):
         return text
     candidate = text if "://" in text else f"https://{text}"
-    parts = urlsplit(candidate)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(candidate)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        raise InvalidInputError(f"not a YouTube video URL or id: {value!r}", field="youtubeUrl") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        host = ""  # ftp://www.youtube.com/... or javascript://... is not a video link
     segments = [s for s in parts.path.split("/") if s]
     found: str | None = None
     if host in {"youtu.be", "www.youtu.be"} and segments:

@@ -27,12 +27,14 @@ __all__ = ["InProcessWorker", "build_broker", "declare_actors", "run_job"]
 logger = logging.getLogger("eduscribe.worker")
 
 
-def run_job(job_id: str) -> dict[str, Any]:
+def run_job(job_id: str) -> None:
     run = current_run()
     if run.job_id != job_id:  # pragma: no cover - the middleware guarantees this
         raise RuntimeError(f"message for {job_id} carries the claim of {run.job_id}")
     processor = get_processor(run.started.job_type, run.settings.processor_overrides)
-    return processor(run.started.input_data, run)
+    # Handed to the lifecycle middleware on the run, not returned: dramatiq warns about
+    # return values unless a result backend is configured, and we store results ourselves.
+    run.output = processor(run.started.input_data, run)
 
 
 def declare_actors(broker: PriorityBroker) -> dict[JobType, dramatiq.Actor[Any, Any]]:
