@@ -4,6 +4,7 @@ local PRIORITIES = {'urgent', 'high', 'normal', 'low'}
 local RANK = {urgent = 0, high = 1, normal = 2, low = 3}
 local FINISHED = {completed = true, failed = true, cancelled = true, skipped = true}
 local WAKE = false
+local SEQ = 0
 
 local function now_s()
   local t = redis.call('TIME')
@@ -58,10 +59,13 @@ end
 
 local function enqueue(j, now, kind)
   set_status(j, 'queued', now)
-  local ms = math.floor(now * 1000)
-  redis.call('HSET', k_job(j.id), 'queued_at', string.format('%.6f', now), 'worker_id', '')
-  j.queued_at = now
-  redis.call('ZADD', queue_key(j.priority), ms, j.id)
+  -- Jobs queued by one script share a clock reading; a microsecond step per job keeps
+  -- first-in first-out order within a tier (ties would otherwise sort by id).
+  local score = now * 1000 + SEQ * 0.001
+  SEQ = SEQ + 1
+  redis.call('HSET', k_job(j.id), 'queued_at', string.format('%.6f', score / 1000), 'worker_id', '')
+  j.queued_at = score / 1000
+  redis.call('ZADD', queue_key(j.priority), string.format('%.3f', score), j.id)
   emit(j, kind or 'queued', now, 0)
   WAKE = true
 end
@@ -135,7 +139,7 @@ local function requeue_worker(w, now)
         redis.call('HSET', k_job(id), 'worker_id', '', 'progress', 0)
         emit(j, 'requeued', now, 0)
       end
-      redis.call('ZADD', queue_key(j.priority), math.floor(tonumber(j.queued_at) * 1000), id)
+      redis.call('ZADD', queue_key(j.priority), string.format('%.3f', tonumber(j.queued_at) * 1000), id)
       WAKE = true
       n = n + 1
     end

@@ -10,7 +10,7 @@ if op == 'ack' then return 'ok' end
 local j = load(id)
 if op == 'unfetch' then  -- fetched but never started (worker stopping): back to its old place
   if j and j.status == 'queued' then
-    redis.call('ZADD', queue_key(j.priority), math.floor(tonumber(j.queued_at) * 1000), id)
+    redis.call('ZADD', queue_key(j.priority), string.format('%.3f', tonumber(j.queued_at) * 1000), id)
     WAKE = true
   end
   wake()
@@ -42,7 +42,7 @@ elseif op == 'retry' then
 elseif op == 'requeue' then
   set_status(j, 'queued', now)
   redis.call('HSET', key, 'worker_id', '', 'progress', 0)
-  redis.call('ZADD', queue_key(j.priority), math.floor(tonumber(j.queued_at) * 1000), id)
+  redis.call('ZADD', queue_key(j.priority), string.format('%.3f', tonumber(j.queued_at) * 1000), id)
   emit(j, 'requeued', now, 0)
   WAKE = true
 else
