@@ -31,6 +31,7 @@ __all__ = ["generate_offline", "offline_parts"]
 #: Text beyond this is sampled (evenly spaced runs), so a 500-page book costs what 20,000 words do.
 MAX_ANALYSIS_CHARS = 120_000
 _LONG_SENTENCE_WORDS = 80
+_FEW = 6
 _PIECE_WORDS = 25
 _CITATION = re.compile(
     r"\s*\((?:[^()]*\b(?:19|20)\d{2}[a-z]?\b[^()]*|(?:Fig(?:ure)?s?\.?|Abb\.|Table|Tab\.|see|vgl\.)[^()]*)\)"
@@ -164,7 +165,13 @@ def offline_parts(
     focus = prompt_keywords(prompt, content_words(prompt or "", stop))
     anaphora = _ANAPHORA.get(lang)
     prior = [
-        (1.0 + (0.6 if sentences[i].first_in_unit else 0.0) + (0.6 if k < 3 else 0.0))
+        # the opening sentences of a text and of its paragraphs usually state what it is about
+        (
+            1.0
+            + (0.6 if sentences[i].first_in_unit else 0.0)
+            + (0.6 if k < 3 else 0.0)
+            + (1.0 if k == 0 else 0.0)
+        )
         * (0.7 if sentences[i].kind == "item" else 1.0)
         * (0.5 if anaphora and anaphora.match(texts[i]) else 1.0)
         for k, i in enumerate(candidates)
@@ -180,19 +187,27 @@ def offline_parts(
     report(55)
     n_summary, n_points, n_terms = _counts(len(candidates))
     prose = [i for i in ranking.order if sentences[i].kind == "para"]
-    summary_ids = sorted(ranking.pick(n_summary, among=prose or ranking.order))
+    if len(candidates) <= _FEW:
+        # too few sentences for a graph to say anything: the lead is the best summary
+        summary_ids = sorted(prose or candidates)[:n_summary]
+    else:
+        summary_ids = sorted(ranking.pick(n_summary, among=prose or ranking.order))
     summary = " ".join(clean_sentence(texts[i], lang, trim_lead=True) for i in summary_ids)
     if not summary:
         summary = clean_sentence(" ".join(texts[:3]), lang)
     remaining = [i for i in ranking.order if i not in summary_ids]
     exclude = set(summary_ids) if len(remaining) >= 3 else set()
-    point_ids = sorted(ranking.pick(n_points, exclude=exclude))
+    point_ids = sorted(candidates if len(candidates) <= _FEW else ranking.pick(n_points, exclude=exclude))
     key_points = list(dict.fromkeys(clean_sentence(texts[i], lang, trim_lead=True) for i in point_ids))
     report(65)
 
     top_score = max(ranking.scores.values(), default=1.0) or 1.0
     yake_ids = sorted(set(ranking.order[:300]) | {s.index for s in sentences if s.kind == "heading"})
-    yake_text = "\n".join(texts[i] for i in yake_ids) if len(candidates) > 5 else "\n".join(texts)
+    chosen = yake_ids if len(candidates) > 5 else range(len(texts))
+    # yake only splits phrases at sentence punctuation: end headings and list items with a period
+    yake_text = "\n".join(
+        t if t.rstrip()[-1:] in ".!?;:" else f"{t.rstrip()}." for t in (texts[i] for i in chosen)
+    )
     terms = extract_terms(yake_text, lang, stop=stop)
     if focus:
         # prompt topics first; sort is stable, so yake's order holds within each group

@@ -185,13 +185,39 @@ def _segmenter(language: str) -> Any:
     return pysbd.Segmenter(language=pysbd_language(language), clean=False)
 
 
+_PLAIN_STOP = re.compile(r"(\S+)([.!?])(\s+)(?=\S)")
+_PLAIN_NEXT = re.compile(r"[\"“„«(]?[A-ZÄÖÜÀ-ÝΑ-ΩА-Я]")
+_ABBREVIATION_LIST = """etc approx resp bzw usw vgl abb prof dr mr mrs ms nr fig figs eq eqs sec ch
+vol no ca jr sr st inc ltd co corp dept univ al cf ibid"""
+_ABBREVIATIONS = frozenset(_ABBREVIATION_LIST.split())
+
+
+def _plain_split(text: str) -> list[str] | None:
+    """The sentences of ``text`` when every stop is unambiguous (a word, a stop, a capital);
+    None when anything (an abbreviation, an initial, a decimal) needs pysbd's rules."""
+    parts: list[str] = []
+    start = 0
+    for match in _PLAIN_STOP.finditer(text):
+        word = match.group(1).strip("\"'”’)»]").lower()  # noqa: RUF001
+        if len(word) < 3 or word.rstrip(".") in _ABBREVIATIONS or "." in word:
+            return None
+        if not _PLAIN_NEXT.match(text, match.end()):
+            return None
+        parts.append(text[start : match.end(2)])
+        start = match.end()
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
 def split_sentences(units: list[Unit], language: str) -> list[Sentence]:
-    """Sentences of every unit; pysbd only where a unit can hold more than one (it is slow)."""
+    """Sentences of every unit. pysbd (slow) only runs on units whose stops are ambiguous."""
     segmenter = _segmenter(language)
     sentences: list[Sentence] = []
     for u_index, unit in enumerate(units):
         if unit.kind in ("heading", "table") or not _BOUNDARY.search(unit.text):
             parts = [unit.text]
+        elif (plain := _plain_split(unit.text)) is not None:
+            parts = plain
         else:
             parts = [p.strip() for p in segmenter.segment(unit.text) if p.strip()]
         for k, part in enumerate(parts):
