@@ -23,8 +23,9 @@ __all__ = [
 SubtitleFormat = Literal["srt", "vtt"]
 SUBTITLE_FORMATS: tuple[SubtitleFormat, ...] = ("srt", "vtt")
 
-#: Broadcast subtitle guidelines keep lines to about 42 characters so they fit on screen.
+#: Broadcast subtitle guidelines keep cues to two lines of about 42 characters.
 LINE_WIDTH = 42
+MAX_LINES = 2
 
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -43,28 +44,32 @@ def format_timestamp(seconds: float, fmt: SubtitleFormat = "srt") -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def _cue_text(text: str, fmt: SubtitleFormat, width: int) -> str:
+def _cue_lines(text: str, width: int) -> list[str]:
     # A blank line ends a cue in both formats, so it must never occur inside one.
     text = _BLANK_LINES.sub("\n", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
     # "-->" inside a cue would be read as a timing line by players.
     text = text.replace("-->", "->")
-    if fmt == "vtt":
-        # WebVTT cue text is markup: a bare & or < starts an entity or a tag.
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if width <= 0:
-        return text
+        return [line for line in text.split("\n") if line.strip()]
     lines: list[str] = []
     for line in text.split("\n"):
         lines.extend(textwrap.wrap(line, width=width, break_long_words=False, break_on_hyphens=False))
-    return "\n".join(lines)
+    return lines
+
+
+def _escape(text: str, fmt: SubtitleFormat) -> str:
+    if fmt == "vtt":
+        # WebVTT cue text is markup: a bare & or < starts an entity or a tag.
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 def _cues(
-    segments: Iterable[Mapping[str, Any]], fmt: SubtitleFormat, width: int
+    segments: Iterable[Mapping[str, Any]], fmt: SubtitleFormat, width: int, max_lines: int
 ) -> Iterable[tuple[str, str, str]]:
     for segment in segments:
-        text = _cue_text(str(segment.get("text") or ""), fmt, width)
-        if not text:
+        lines = _cue_lines(str(segment.get("text") or ""), width)
+        if not lines:
             continue
         start = max(0.0, float(segment["start"]))
         end = segment.get("end")
@@ -73,36 +78,59 @@ def _cues(
         end_s = float(end) if end is not None else start
         if end_s <= start:
             end_s = start + 0.5
-        yield format_timestamp(start, fmt), format_timestamp(end_s, fmt), text
+        groups = [lines]
+        if max_lines > 0 and len(lines) > max_lines:
+            groups = [lines[i : i + max_lines] for i in range(0, len(lines), max_lines)]
+        # Whisper segments carry no word times here; speech rate is steady enough within one
+        # segment that sharing its time out by characters keeps each cue close to its words.
+        total_chars = sum(len(line) for line in lines)
+        done = 0
+        cue_start = start
+        for group in groups:
+            done += sum(len(line) for line in group)
+            cue_end = end_s if done >= total_chars else start + (end_s - start) * done / total_chars
+            text = _escape("\n".join(group), fmt)
+            yield format_timestamp(cue_start, fmt), format_timestamp(cue_end, fmt), text
+            cue_start = cue_end
 
 
-def format_srt(segments: Iterable[Mapping[str, Any]], *, line_width: int = LINE_WIDTH) -> str:
+def format_srt(
+    segments: Iterable[Mapping[str, Any]], *, line_width: int = LINE_WIDTH, max_lines: int = MAX_LINES
+) -> str:
     """SubRip text: numbered cues from 1, ``00:00:01,000 --> 00:00:02,500``, blank-line separated.
 
     Segments are mappings with ``start`` and ``end`` (seconds) and ``text``; empty texts are
-    skipped. ``line_width`` wraps long lines (0 keeps each segment on one line).
+    skipped. ``line_width`` wraps long lines (0: one line per segment); a segment longer than
+    ``max_lines`` lines becomes several cues sharing its time span (0: never split).
     """
     blocks = [
         f"{index}\n{start} --> {end}\n{text}\n"
-        for index, (start, end, text) in enumerate(_cues(segments, "srt", line_width), start=1)
+        for index, (start, end, text) in enumerate(_cues(segments, "srt", line_width, max_lines), start=1)
     ]
     return "\n".join(blocks)
 
 
-def format_vtt(segments: Iterable[Mapping[str, Any]], *, line_width: int = LINE_WIDTH) -> str:
+def format_vtt(
+    segments: Iterable[Mapping[str, Any]], *, line_width: int = LINE_WIDTH, max_lines: int = MAX_LINES
+) -> str:
     """WebVTT text: the ``WEBVTT`` header, then ``00:00:01.000 --> 00:00:02.500`` cues."""
     blocks = ["WEBVTT\n"]
-    blocks.extend(f"{start} --> {end}\n{text}\n" for start, end, text in _cues(segments, "vtt", line_width))
+    cues = _cues(segments, "vtt", line_width, max_lines)
+    blocks.extend(f"{start} --> {end}\n{text}\n" for start, end, text in cues)
     return "\n".join(blocks)
 
 
 def format_subtitles(
-    segments: Iterable[Mapping[str, Any]], fmt: SubtitleFormat | str, *, line_width: int = LINE_WIDTH
+    segments: Iterable[Mapping[str, Any]],
+    fmt: SubtitleFormat | str,
+    *,
+    line_width: int = LINE_WIDTH,
+    max_lines: int = MAX_LINES,
 ) -> str:
     """Subtitles in ``fmt`` (``"srt"`` or ``"vtt"``, case-insensitive)."""
     name = str(fmt).strip().lower()
     if name == "srt":
-        return format_srt(segments, line_width=line_width)
+        return format_srt(segments, line_width=line_width, max_lines=max_lines)
     if name == "vtt":
-        return format_vtt(segments, line_width=line_width)
+        return format_vtt(segments, line_width=line_width, max_lines=max_lines)
     raise ValueError(f"unknown subtitle format {fmt!r} (one of {', '.join(SUBTITLE_FORMATS)})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -88,11 +89,32 @@ def test_cue_text_never_breaks_the_format() -> None:
 
 
 def test_long_text_is_wrapped_into_short_lines() -> None:
+    cue = format_srt([{"start": 0, "end": 4, "text": "printing " * 8}]).splitlines()
+    assert cue[2:] == ["printing printing printing printing"] * 2
+
+
+def test_long_segment_becomes_several_two_line_cues_sharing_its_time() -> None:
+    words = " ".join(f"word{i:02d}" for i in range(40))  # 279 characters, 7 lines of <= 42
+    blocks = format_srt([{"start": 10, "end": 30, "text": words}]).strip().split("\n\n")
+    assert [block.splitlines()[0] for block in blocks] == ["1", "2", "3", "4"]
+    texts = [block.splitlines()[2:] for block in blocks]
+    assert all(1 <= len(lines) <= 2 and all(len(line) <= 42 for line in lines) for lines in texts)
+    assert " ".join(" ".join(lines) for lines in texts) == words
+    timings = [block.splitlines()[1].split(" --> ") for block in blocks]
+    assert timings[0][0] == "00:00:10,000"
+    assert timings[-1][1] == "00:00:30,000"
+    for (_, end), (start, _) in itertools.pairwise(timings):
+        assert end == start  # contiguous, no gaps or overlaps
+    assert [t[0] for t in timings] == sorted(t[0] for t in timings)
+
+
+def test_splitting_can_be_switched_off() -> None:
     words = " ".join(["printing"] * 30)
-    cue = format_srt([{"start": 0, "end": 9, "text": words}]).splitlines()[2:]
-    assert len(cue) > 1
-    assert all(len(line) <= 42 for line in cue)
-    assert " ".join(cue) == words
+    text = format_vtt([{"start": 0, "end": 9, "text": words}], max_lines=0)
+    assert text.count("-->") == 1
+    text = format_vtt([{"start": 0, "end": 9, "text": words}], line_width=0)
+    assert text.count("-->") == 1
+    assert text.splitlines()[-1] == words
 
 
 def test_missing_or_backwards_end_gets_a_minimum_duration() -> None:
