@@ -58,13 +58,13 @@ def process_video(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, A
         prompt=options.get("prompt"),
         prior_notes=tuple(ctx.dependencies),
     )
-    output = generate_notes(
-        source,
-        settings=ctx.settings,
-        progress=lambda fraction: ctx.progress(
-            TRANSCRIBE_SHARE + min(max(fraction, 0.0), 1.0) * (100 - TRANSCRIBE_SHARE), "writing notes"
-        ),
-    )
+
+    def notes_progress(percent: float) -> None:
+        # The note generator reports 0..100 of its own step.
+        share = max(0.0, min(100.0, percent)) / 100
+        ctx.progress(TRANSCRIBE_SHARE + share * (100 - TRANSCRIBE_SHARE), "writing notes")
+
+    output = generate_notes(source, settings=ctx.settings, progress=notes_progress)
     output.update(_media_fields(transcription, options.get("subtitles")))
     # Re-rendered so that the note carries the transcript (and subtitles) sections too.
     output["markdown"] = render_markdown(output)

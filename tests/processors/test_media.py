@@ -30,12 +30,11 @@ ONE_TWO_THREE = "audio/one_two_three_2.7s.wav"
 SILENT = "audio/silent_1s.wav"
 NO_AUDIO = "video/no_audio_track_3s.mp4"
 
-#: Clean clips whose reference is trustworthy and where tiny.en (int8, greedy) reaches WER ≤ 5 %
-#: here. Not in the list: LJ001-0007 (the reference spells "forty-two" where Whisper writes
-#: "42-line", so WER measures number formatting), the LibriSpeech clips (no reference), and
-#: both LibriVox clips: REFERENCES.tsv claims 0.0 for the mp4, but tiny.en hears "LibriVox" as
-#: "liberal vox" with every setting tried here (WER 0.16 to 0.21), see test_librivox_regression.
-WER_CLIPS = [JFK_FLAC, JFK_MP4, ONE_TWO_THREE, "audio/ljspeech_LJ001-0001.flac", LECTURE_MP3]
+#: Clean clips whose reference is trustworthy and where tiny.en (int8, beam 5, VAD) reaches
+#: WER <= 5 % here. Not in the list: LJ001-0007 (the reference spells "forty-two" where Whisper
+#: writes "42-line", so WER measures number formatting), the LibriSpeech clips (no reference),
+#: and the LibriVox mp3 (REFERENCES.tsv: 0.158; it hears "liberal box" without VAD).
+WER_CLIPS = [JFK_FLAC, JFK_MP4, LIBRIVOX_MP4, ONE_TWO_THREE, "audio/ljspeech_LJ001-0001.flac", LECTURE_MP3]
 
 
 def _normalise(text: str) -> str:
@@ -148,14 +147,6 @@ def test_word_error_rate(
 ) -> None:
     result = transcribed(name)
     assert _wer(references[name], result.text) <= 0.05, result.text
-
-
-def test_librivox_regression(
-    transcribed: Callable[[str], speech.Transcription], references: dict[str, str]
-) -> None:
-    # Only the name "LibriVox" is misheard (2 errors each time, 4 of 19 words); a guard, not a quality claim.
-    result = transcribed(LIBRIVOX_MP4)
-    assert _wer(references[LIBRIVOX_MP4], result.text) <= 0.25, result.text
 
 
 def test_segments_are_timed_and_ordered(transcribed: Callable[[str], speech.Transcription]) -> None:
@@ -310,7 +301,9 @@ def test_processor_end_to_end(shared_data: Path, fmt: str) -> None:
     percents = [percent for percent, _ in ctx.reports]
     assert percents == sorted(percents)
     assert percents[-1] == 100
-    assert any(0 < percent < 80 for percent in percents)
+    assert any(0 < percent < 80 for percent in percents)  # transcription, by audio position
+    assert any(80 < percent < 100 for percent in percents)  # the note generator's own steps
+    assert max(percents) == 100
 
 
 @needs_notes
