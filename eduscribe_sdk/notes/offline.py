@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import PermanentError
 from .language import detect_language, normalize_language
-from .ranking import Ranking, keyword_stems, prompt_keywords, rank_sentences
+from .ranking import keyword_stems, prompt_keywords, rank_sentences
 from .source import NoteSource
 from .terms import build_quiz, define_terms, extract_terms, term_key, term_pattern
 from .textprep import Sentence, cap_text, content_words, prepare_units, split_sentences, stopwords
@@ -56,6 +56,10 @@ _LEADS = {
 }
 
 
+# "(a) ", "(ii) ", "■ ", ": " left at the start of a sentence by lists and proofs
+_ENUMERATOR = re.compile(r"^\s*(?:\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)\s+|[■□:•]\s*)+")
+
+
 def _alpha_ratio(text: str) -> float:
     visible = [ch for ch in text if not ch.isspace()]
     return sum(ch.isalpha() for ch in visible) / len(visible) if visible else 0.0
@@ -68,8 +72,15 @@ _LONE_LETTER_OK = frozenset("aAIyoeàé")
 def noise(text: str) -> int:
     """Formula symbols and lone variable letters: high in maths and code, which make poor notes."""
     symbols = sum(ch in _SYMBOLS for ch in text) + text.count("->")
-    letters = sum(1 for w in text.split() if len(w) == 1 and w.isalpha() and w not in _LONE_LETTER_OK)
+    bare = (w.strip(".,;:!?()[]{}") for w in text.split())
+    letters = sum(1 for w in bare if len(w) == 1 and w.isalpha() and w not in _LONE_LETTER_OK)
     return symbols + letters
+
+
+def _digit_share(text: str) -> float:
+    """Share of number tokens: high in indexes, tables of contents and reference lists."""
+    words = text.split()
+    return sum(1 for w in words if any(ch.isdigit() for ch in w)) / len(words) if words else 0.0
 
 
 def _is_candidate(sentence: Sentence) -> bool:
@@ -84,6 +95,7 @@ def _is_candidate(sentence: Sentence) -> bool:
         and noise(sentence.text) <= 1
         and not sentence.text.rstrip().endswith(":")
         and ". . ." not in sentence.text
+        and _digit_share(sentence.text) <= 0.15
         and "http" not in sentence.text
     )
 
@@ -105,6 +117,7 @@ def _split_long(sentences: list[Sentence]) -> list[Sentence]:
 def clean_sentence(text: str, language: str, *, trim_lead: bool = False) -> str:
     """Citations and reference marks removed; optionally a leading connective ("However, ")."""
     text = _CITATION.sub("", text)
+    text = _ENUMERATOR.sub("", text)
     text = re.sub(r"\s+([,.;:!?])", r"\1", " ".join(text.split()))
     if trim_lead and (leads := _LEADS.get(language)):
         trimmed = re.sub(rf"^(?:{leads}),\s+", "", text, flags=re.IGNORECASE)
@@ -176,17 +189,12 @@ def offline_parts(
         * (0.5 if anaphora and anaphora.match(texts[i]) else 1.0)
         for k, i in enumerate(candidates)
     ]
-    local = rank_sentences(cand_words, prior=prior, focus=focus)
-    # back to indices into ``sentences``
-    ranking = Ranking(
-        [candidates[k] for k in local.order],
-        {candidates[k]: v for k, v in local.scores.items()},
-        {candidates[k]: row for k, row in local._rows.items()},
-        local._vectors,
-    )
+    # ranked over candidates; renamed back to indices into ``sentences``
+    ranking = rank_sentences(cand_words, prior=prior, focus=focus).remap(candidates)
     report(55)
     n_summary, n_points, n_terms = _counts(len(candidates))
-    prose = [i for i in ranking.order if sentences[i].kind == "para"]
+    # summary sentences: complete prose sentences (ending in a stop) when there are any
+    prose = [i for i in ranking.order if sentences[i].kind == "para" and texts[i].rstrip()[-1:] in ".!?"]
     if len(candidates) <= _FEW:
         # too few sentences for a graph to say anything: the lead is the best summary
         summary_ids = sorted(prose or candidates)[:n_summary]

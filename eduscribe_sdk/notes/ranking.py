@@ -46,6 +46,15 @@ class Ranking:
             return 0.0
         return float(self._vectors[ra] @ self._vectors[rb])
 
+    def remap(self, ids: Sequence[int]) -> Ranking:
+        """The same ranking with node ``k`` renamed ``ids[k]`` (e.g. back to document indices)."""
+        return Ranking(
+            [ids[k] for k in self.order],
+            {ids[k]: v for k, v in self.scores.items()},
+            {ids[k]: row for k, row in self._rows.items()},
+            self._vectors,
+        )
+
     def pick(
         self, count: int, *, exclude: set[int] | None = None, among: Sequence[int] | None = None
     ) -> list[int]:

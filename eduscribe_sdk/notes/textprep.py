@@ -61,6 +61,15 @@ _TEX_CMD = re.compile(r"\\([A-Za-z]+)")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 # "Übungsauf-\ngaben" → "Übungsaufgaben"; "Schwarz-\nWeiß" keeps its hyphen (capital next).
 _HYPHEN_WRAP = re.compile(r"(\w)[-\u00ad]\n([a-zäöüßàâçéèêëîïôûùÿñæœ])")
+# "Definition 24 (Mannigfaltigkeit) Sei …": numbered labels of lecture notes glued to the
+# sentence they introduce; they become headings of their own.
+_LABEL_CORE = (
+    r"(?:Definition|Satz|Lemma|Bemerkung|Beispiel|Korollar|Proposition|Theorem|Corollary|Example|"
+    r"Remark|Exercise|Aufgabe|Folgerung|Übung|Abbildung|Figure|Tabelle|Table)"
+    r"\s+\d+(?:\.\d+)*:?(?:\s+\([^()\n]{1,80}\))?"
+)
+_LABEL = re.compile(r"(?:^|(?<=[\s.:]))(" + _LABEL_CORE + r")\s+(?=[A-ZÄÖÜ(])")
+_LABEL_LINE = re.compile(_LABEL_CORE)
 _BOUNDARY = re.compile(r"[.!?…。！？][\"'”’»)\]]*\s+\S")  # noqa: RUF001
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*[^\W_]|[^\W\d_]")  # noqa: RUF001
 
@@ -98,6 +107,7 @@ def prepare_units(text: str) -> list[Unit]:
     """
     text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _HYPHEN_WRAP.sub(r"\1\2", text)
+    text = _LABEL.sub(lambda m: f"\n{m.group(1).strip()}\n", text)
     lines = text.split("\n")
     lengths = sorted(len(line) for line in lines if line.strip())
     typical = float(lengths[int(len(lengths) * 0.8)]) if lengths else 80.0
@@ -140,6 +150,9 @@ def prepare_units(text: str) -> list[Unit]:
             heading(title)
             continue
         if _TABLE_SEP.match(stripped) or _SETEXT.match(stripped):
+            continue
+        if _LABEL_LINE.fullmatch(stripped):
+            heading(stripped)
             continue
         if match := _HEADING.match(line):
             heading(match.group(2))
