@@ -1,0 +1,133 @@
+"""Matplotlib charts of job histories (from :meth:`Client.jobs_frame`).
+
+matplotlib is imported inside each function: it is a notebook extra, not a dependency::
+
+    jobs = client.jobs_frame(limit=5000)
+    plot_wait_by_priority(jobs)          # how long each tier waits before a job starts
+    plot_throughput(jobs, freq="1min")   # finished jobs per minute, by outcome
+    plot_failures(jobs)                  # failures per job type
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .models import JobStatus, Priority
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+__all__ = ["plot_failures", "plot_throughput", "plot_wait_by_priority"]
+
+_OUTCOME_COLOURS = {
+    JobStatus.COMPLETED.value: "#2e7d32",
+    JobStatus.FAILED.value: "#d32f2f",
+    JobStatus.CANCELLED.value: "#616161",
+    JobStatus.SKIPPED.value: "#9e9e9e",
+}
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new = plt.subplots(figsize=(7, 3.5))
+    return new
+
+
+def _require(frame: pd.DataFrame, *columns: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the frame has no column(s) {', '.join(missing)}: pass client.jobs_frame()")
+
+
+def plot_wait_by_priority(jobs: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Box plot of queue wait (created → started, seconds) per priority, urgent first."""
+    _require(jobs, "priority", "wait_s")
+    ax = _axes(ax)
+    labels = [p.value for p in Priority]
+    started = jobs.dropna(subset=["wait_s"])
+    data = [started.loc[started["priority"].astype(str) == p, "wait_s"].to_numpy() for p in labels]
+    shown = [(label, values) for label, values in zip(labels, data, strict=True) if len(values)]
+    if shown:
+        ax.boxplot([v for _, v in shown], tick_labels=[label for label, _ in shown], showmeans=True)
+        for i, (_, values) in enumerate(shown, start=1):
+            ax.annotate(f"n={len(values)}", (i, 0), xytext=(0, -28), textcoords="offset points", ha="center")
+    else:
+        ax.text(0.5, 0.5, "no started jobs yet", ha="center", va="center", transform=ax.transAxes)
+    ax.set_title("Wait before start, by priority")
+    ax.set_xlabel("priority")
+    ax.set_ylabel("wait (s)")
+    return ax
+
+
+def plot_throughput(jobs: pd.DataFrame, freq: str = "1min", *, ax: Axes | None = None) -> Axes:
+    """Finished jobs per ``freq`` period (a pandas offset such as ``"10s"``, ``"1h"``), by outcome."""
+    _require(jobs, "status", "completed_at")
+    ax = _axes(ax)
+    done = jobs.dropna(subset=["completed_at"])
+    if done.empty:
+        ax.text(0.5, 0.5, "no finished jobs yet", ha="center", va="center", transform=ax.transAxes)
+    else:
+        counts = (
+            done.assign(outcome=done["status"].astype(str))
+            .set_index("completed_at")
+            .groupby("outcome")
+            .resample(freq)
+            .size()
+            .unstack(level=0, fill_value=0)
+            .fillna(0)
+        )
+        order = [c for c in _OUTCOME_COLOURS if c in counts.columns]
+        counts = counts[order]
+        bottom: Any = 0
+        width = _bar_width(counts.index)
+        for outcome in order:
+            ax.bar(
+                counts.index,
+                counts[outcome],
+                width=width,
+                bottom=bottom,
+                label=outcome,
+                color=_OUTCOME_COLOURS[outcome],
+                align="edge",
+            )
+            bottom = counts[outcome] + bottom
+        ax.legend(loc="upper left", fontsize="small")
+        ax.figure.autofmt_xdate()
+    ax.set_title(f"Throughput (finished jobs per {freq})")
+    ax.set_xlabel("finished at (UTC)")
+    ax.set_ylabel("jobs")
+    return ax
+
+
+def _bar_width(index: pd.Index[Any]) -> float:
+    """Bar width in days (matplotlib's date unit): one period, a little narrower."""
+    if len(index) < 2:
+        return 1 / (24 * 60 * 2)
+    step = float((index[1] - index[0]).total_seconds())
+    return 0.9 * step / 86400
+
+
+def plot_failures(jobs: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Failed, cancelled and skipped jobs per job type (horizontal stacked bars)."""
+    _require(jobs, "status", "job_type")
+    ax = _axes(ax)
+    unhappy = [JobStatus.FAILED.value, JobStatus.CANCELLED.value, JobStatus.SKIPPED.value]
+    bad = jobs[jobs["status"].astype(str).isin(unhappy)]
+    if bad.empty:
+        ax.text(0.5, 0.5, "no failed jobs", ha="center", va="center", transform=ax.transAxes)
+    else:
+        table = (
+            bad.groupby([bad["job_type"].astype(str), bad["status"].astype(str)]).size().unstack(fill_value=0)
+        )
+        left: Any = 0
+        for status in [s for s in unhappy if s in table.columns]:
+            ax.barh(table.index, table[status], left=left, label=status, color=_OUTCOME_COLOURS[status])
+            left = table[status] + left
+        ax.legend(fontsize="small")
+    ax.set_title("Jobs that did not complete, by type")
+    ax.set_xlabel("jobs")
+    return ax

@@ -1,0 +1,65 @@
+"""The matplotlib helpers draw real data from real job histories (Agg backend)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import matplotlib
+import pandas as pd
+import pytest
+from matplotlib.patches import Rectangle
+
+from eduscribe_sdk import Client, InvalidTransitionError
+from eduscribe_sdk.plots import plot_failures, plot_throughput, plot_wait_by_priority
+
+from .test_widgets import TEXT
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def history(client: Client) -> pd.DataFrame:
+    client.set_user_tier("tester", "premium")
+    done = [client.submit_text(TEXT, priority=p) for p in ("high", "high", "normal", "low")]
+    client.wait_all([j.id for j in done], timeout=90)
+    cancelled = client.submit_text(TEXT, priority="low")
+    # It may have finished already; the plot then shows no cancellation.
+    with contextlib.suppress(InvalidTransitionError):
+        client.cancel(cancelled.id)
+    return client.jobs_frame()
+
+
+def test_wait_by_priority_draws_one_box_per_tier_with_data(history: pd.DataFrame) -> None:
+    ax = plot_wait_by_priority(history)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["high", "normal", "low"]
+    assert ax.get_ylabel() == "wait (s)"
+    assert ax.lines  # box whiskers, medians, means
+
+
+def test_throughput_counts_every_finished_job(history: pd.DataFrame) -> None:
+    ax = plot_throughput(history, freq="1s")
+    heights = sum(bar.get_height() for bar in ax.patches if isinstance(bar, Rectangle))
+    assert heights == history["completed_at"].notna().sum()
+    legend = ax.get_legend()
+    assert legend is not None
+    assert "completed" in [t.get_text() for t in legend.get_texts()]
+
+
+def test_failures_and_empty_frames(history: pd.DataFrame) -> None:
+    ax = plot_failures(history)
+    assert ax.get_title() == "Jobs that did not complete, by type"
+    empty = history.iloc[0:0]
+    for plot in (plot_wait_by_priority, plot_throughput, plot_failures):
+        assert plot(empty).texts  # a "no data" note instead of an error
+    with pytest.raises(ValueError, match="jobs_frame"):
+        plot_wait_by_priority(pd.DataFrame({"x": [1]}))
