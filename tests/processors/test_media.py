@@ -233,6 +233,22 @@ def test_model_is_loaded_once_across_threads() -> None:
     assert speech.load_model(None) is models[0]
 
 
+def test_threads_share_the_model(
+    shared_data: Path, transcribed: Callable[[str], speech.Transcription]
+) -> None:
+    expected = transcribed(JFK_FLAC).text
+    texts: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: texts.append(speech.transcribe(shared_data / JFK_FLAC).text))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert texts == [expected, expected]
+
+
 def test_vad_runs_offline() -> None:
     assert speech.vad_available()
 
