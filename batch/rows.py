@@ -1,0 +1,388 @@
+"""Reading and checking a course CSV. Pure: no Redis, no click.
+
+:func:`read_course` decodes and parses the file and checks everything that needs only the
+file itself (header, ids, types, paths, JSON, dependencies, cycles). It never stops at the
+first problem: every :class:`Problem` carries its CSV line number, so one run of
+``eduscribe-batch validate`` lists them all. Checks that need the SDK (input validation
+through ``Client.prepare_job``, the user's tier) are added by :mod:`batch.runner`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eduscribe_sdk.dag import topological_order
+from eduscribe_sdk.errors import DependencyCycleError, InvalidInputError
+from eduscribe_sdk.models import JobType, Priority
+
+__all__ = [
+    "COLUMNS",
+    "TYPE_ALIASES",
+    "BatchInvalidError",
+    "CourseCsv",
+    "Problem",
+    "Row",
+    "content_hashes",
+    "read_course",
+    "type_alias",
+]
+
+COLUMNS = ("id", "type", "source", "title", "priority", "depends_on", "language", "quiz", "prompt", "options")
+REQUIRED = ("id", "type")
+TYPE_ALIASES: Mapping[str, JobType] = {
+    "text": JobType.TEXT_NOTES,
+    "file": JobType.FILE_NOTES,
+    "video": JobType.VIDEO_NOTES,
+    "youtube": JobType.YOUTUBE_NOTES,
+    "summary": JobType.COURSE_SUMMARY,
+}
+# Ids name the output files (<id>.md), so they must be safe file names everywhere.
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+def type_alias(job_type: JobType) -> str:
+    """The CSV ``type`` spelling of a job type (``file`` for ``file_notes``)."""
+    return next(alias for alias, kind in TYPE_ALIASES.items() if kind is job_type)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the CSV; ``line`` is 1-based (0: the file as a whole)."""
+
+    line: int
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "file"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class BatchInvalidError(InvalidInputError):
+    """The CSV has problems; ``problems`` lists every one of them, by line."""
+
+    def __init__(self, path: Path | str, problems: Iterable[Problem]) -> None:
+        self.path = Path(path)
+        self.problems = sorted(problems, key=lambda p: (p.line, p.field or ""))
+        count = len(self.problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{self.path}: {count} problem{'s' if count != 1 else ''}\n{lines}")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One valid CSV row, ready to become a job (``input_data`` still goes through the SDK)."""
+
+    line: int
+    id: str
+    job_type: JobType
+    input_data: dict[str, Any]
+    title: str | None = None
+    priority: Priority | None = None
+    depends_on: tuple[str, ...] = ()
+    source_path: Path | None = None
+
+
+@dataclass
+class CourseCsv:
+    """A parsed CSV: the rows that passed every check here, and every problem found."""
+
+    path: Path
+    rows: list[Row] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+def _decode(raw: bytes, name: str) -> tuple[str | None, Problem | None]:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, Problem(0, None, f"{name} is UTF-16 encoded; save it as UTF-8 (with or without BOM)")
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, Problem(
+            line,
+            None,
+            f"{name} is not UTF-8 (byte 0x{raw[exc.start]:02x} cannot be decoded); "
+            "save it as UTF-8 (with or without BOM)",
+        )
+
+
+def _records(text: str) -> Iterable[tuple[int, list[str]]]:
+    """(first line number, cells) per CSV record; a quoted cell may span several lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    for cells in reader:
+        yield start, cells
+        start = reader.line_num + 1
+
+
+def read_course(path: Path | str, *, allow_outside: bool = False) -> CourseCsv:
+    """Parse and check ``path``; problems are collected in the result, never raised."""
+    course = CourseCsv(Path(path).expanduser().absolute())
+    problems = course.problems
+    try:
+        raw = course.path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(0, None, f"cannot read {course.path}: {exc.strerror or exc}"))
+        return course
+    text, problem = _decode(raw, course.path.name)
+    if text is None:
+        assert problem is not None
+        problems.append(problem)
+        return course
+    try:
+        records = list(_records(text))
+    except csv.Error as exc:
+        problems.append(Problem(0, None, f"not a valid CSV file: {exc}"))
+        return course
+    records = [(line, cells) for line, cells in records if any(c.strip() for c in cells)]
+    if not records:
+        problems.append(Problem(1, None, "the file is empty; the first line must be a header"))
+        return course
+    header_line, header = records[0]
+    columns = _check_header(header_line, header, problems)
+    if columns is None:
+        return course
+
+    base = course.folder.resolve()
+    first_line: dict[str, int] = {}
+    raw_deps: dict[str, tuple[int, list[str]]] = {}
+    parsed: list[Row] = []
+    for line, cells in records[1:]:
+        if len(cells) > len(columns):
+            problems.append(
+                Problem(line, None, f"has {len(cells)} cells; the header has {len(columns)} columns")
+            )
+            continue
+        values = dict(zip(columns, [*cells, *[""] * (len(columns) - len(cells))], strict=True))
+        row_problems: list[Problem] = []
+        row = _parse_row(line, values, base, allow_outside, row_problems)
+        row_id = values.get("id", "").strip()
+        if row_id and _ID.match(row_id):
+            if row_id in first_line:
+                row_problems.append(
+                    Problem(line, "id", f"duplicate id {row_id!r} (first used on line {first_line[row_id]})")
+                )
+            else:
+                first_line[row_id] = line
+                raw_deps[row_id] = (line, _split_deps(values.get("depends_on", "")))
+        problems += row_problems
+        if row is not None and not row_problems:
+            parsed.append(row)
+
+    for row_id, (line, deps) in raw_deps.items():
+        unknown = [d for d in deps if d not in first_line]
+        if row_id in deps:
+            problems.append(Problem(line, "depends_on", f"{row_id!r} depends on itself"))
+        if unknown:
+            problems.append(Problem(line, "depends_on", f"unknown id(s): {', '.join(unknown)}"))
+    cyclic = _report_cycles({r: [d for d in deps if d != r] for r, (_, deps) in raw_deps.items()}, first_line)
+    problems += cyclic
+    blocked = {p.line for p in problems}
+    course.rows = [row for row in parsed if row.line not in blocked]
+    return course
+
+
+def _check_header(line: int, header: Sequence[str], problems: list[Problem]) -> list[str] | None:
+    columns = [name.strip().lower() for name in header]
+    seen: set[str] = set()
+    for index, name in enumerate(columns, start=1):
+        if not name:
+            problems.append(Problem(line, None, f"column {index} has no name"))
+        elif name not in COLUMNS:
+            problems.append(Problem(line, None, f"unknown column {name!r} (allowed: {', '.join(COLUMNS)})"))
+        elif name in seen:
+            problems.append(Problem(line, None, f"column {name!r} appears twice"))
+        seen.add(name)
+    missing = [name for name in REQUIRED if name not in seen]
+    if missing:
+        problems.append(Problem(line, None, f"missing required column(s): {', '.join(missing)}"))
+        return None
+    # Unknown or unnamed columns: still check the rows, so that every problem shows at once.
+    return columns
+
+
+def _split_deps(raw: str) -> list[str]:
+    return list(dict.fromkeys(d.strip() for d in raw.split(";") if d.strip()))
+
+
+def _parse_row(
+    line: int, values: Mapping[str, str], base: Path, allow_outside: bool, problems: list[Problem]
+) -> Row | None:
+    row_id = values.get("id", "").strip()
+    if not row_id:
+        problems.append(Problem(line, "id", "is required"))
+    elif not _ID.match(row_id):
+        problems.append(
+            Problem(
+                line,
+                "id",
+                f"{row_id!r} may contain only letters, digits, '.', '_' and '-', start with a letter "
+                "or digit and have at most 100 characters (it names the output files)",
+            )
+        )
+    job_type = _parse_type(line, values.get("type", ""), problems)
+    options = _parse_options(line, values, problems)
+    priority: Priority | None = None
+    if raw_priority := values.get("priority", "").strip().lower():
+        try:
+            priority = Priority(raw_priority)
+        except ValueError:
+            names = ", ".join(p.value for p in Priority)
+            problems.append(Problem(line, "priority", f"unknown priority {raw_priority!r} (one of {names})"))
+    title = values.get("title", "").strip() or None
+    if job_type is None:
+        return None
+    source = values.get("source", "")
+    input_data: dict[str, Any] = {"options": options}
+    source_path: Path | None = None
+    if job_type is JobType.TEXT_NOTES:
+        input_data["content"] = source
+    elif job_type in (JobType.FILE_NOTES, JobType.VIDEO_NOTES):
+        source_path = _resolve_source(line, source.strip(), base, allow_outside, problems)
+        input_data["path"] = str(source_path) if source_path else ""
+    elif job_type is JobType.YOUTUBE_NOTES:
+        input_data["youtubeUrl"] = source.strip()
+    elif source.strip():
+        problems.append(
+            Problem(line, "source", "must be empty for a summary row (it merges its dependencies' notes)")
+        )
+    return Row(
+        line=line,
+        id=row_id,
+        job_type=job_type,
+        input_data=input_data,
+        title=title,
+        priority=priority,
+        depends_on=tuple(_split_deps(values.get("depends_on", ""))),
+        source_path=source_path,
+    )
+
+
+def _parse_type(line: int, raw: str, problems: list[Problem]) -> JobType | None:
+    name = raw.strip().lower()
+    if not name:
+        problems.append(Problem(line, "type", "is required"))
+        return None
+    if name in TYPE_ALIASES:
+        return TYPE_ALIASES[name]
+    try:
+        return JobType(name)
+    except ValueError:
+        names = ", ".join([*TYPE_ALIASES, *(t.value for t in JobType)])
+        problems.append(Problem(line, "type", f"unknown type {raw.strip()!r} (one of {names})"))
+        return None
+
+
+def _parse_options(line: int, values: Mapping[str, str], problems: list[Problem]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if raw := values.get("options", "").strip():
+        try:
+            loaded = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(line, "options", f"not valid JSON: {exc.msg} (column {exc.colno})"))
+        else:
+            if isinstance(loaded, dict):
+                options.update(loaded)
+            else:
+                problems.append(Problem(line, "options", 'must be a JSON object, like {"subtitles": "srt"}'))
+    # The dedicated columns win over the same keys in the options JSON.
+    if language := values.get("language", "").strip():
+        options["language"] = language
+    if quiz := values.get("quiz", "").strip().lower():
+        if quiz in _TRUE:
+            options["generateQuiz"] = True
+        elif quiz in _FALSE:
+            options["generateQuiz"] = False
+        else:
+            problems.append(Problem(line, "quiz", f"must be true or false, got {quiz!r}"))
+    if prompt := values.get("prompt", "").strip():
+        options["prompt"] = prompt
+    return options
+
+
+def _resolve_source(
+    line: int, source: str, base: Path, allow_outside: bool, problems: list[Problem]
+) -> Path | None:
+    if not source:
+        problems.append(Problem(line, "source", "a file path is required"))
+        return None
+    candidate = Path(source).expanduser()
+    # resolve() follows symlinks, so a link inside the folder pointing outside is refused too.
+    resolved = (candidate if candidate.is_absolute() else base / candidate).resolve()
+    if not allow_outside and not resolved.is_relative_to(base):
+        problems.append(
+            Problem(
+                line,
+                "source",
+                f"{source!r} is outside the CSV's folder {base} (use --allow-outside to accept it)",
+            )
+        )
+        return None
+    return resolved
+
+
+def _report_cycles(graph: dict[str, list[str]], first_line: Mapping[str, int]) -> list[Problem]:
+    """Every independent cycle, each reported once on the line of its first row."""
+    problems: list[Problem] = []
+    remaining = {node: [d for d in deps if d in graph] for node, deps in graph.items()}
+    while True:
+        try:
+            topological_order(remaining)
+            return problems
+        except DependencyCycleError as exc:
+            cycle = exc.cycle
+            line = min(first_line[node] for node in cycle)
+            problems.append(Problem(line, "depends_on", f"dependency cycle: {' -> '.join(cycle)}"))
+            for node in set(cycle):
+                remaining.pop(node, None)
+            remaining = {n: [d for d in deps if d in remaining] for n, deps in remaining.items()}
+
+
+def _file_digest(path: Path, cache: dict[Path, str]) -> str:
+    if path not in cache:
+        digest = hashlib.sha256()
+        try:
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError:
+            digest.update(b"<unreadable>")
+        cache[path] = digest.hexdigest()
+    return cache[path]
+
+
+def content_hashes(rows: Sequence[Row]) -> dict[str, str]:
+    """A hash per row of its fields, its source file's bytes and its dependencies' hashes.
+
+    A row whose material or whose dependencies changed gets a new hash, hence a new job.
+    ``rows`` must be in dependency order (dependencies first).
+    """
+    hashes: dict[str, str] = {}
+    files: dict[Path, str] = {}
+    for row in rows:
+        payload = {
+            "type": row.job_type.value,
+            "title": row.title,
+            "priority": row.priority.value if row.priority else None,
+            "input": row.input_data,
+            "file": _file_digest(row.source_path, files) if row.source_path else None,
+            "deps": [[dep, hashes[dep]] for dep in row.depends_on],
+        }
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+        hashes[row.id] = hashlib.sha256(blob.encode()).hexdigest()
+    return hashes
