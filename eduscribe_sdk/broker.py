@@ -52,8 +52,18 @@ class PriorityBroker(dramatiq.Broker):
         settings: Settings | None = None,
         middleware: list[Middleware] | None = None,
     ) -> None:
+        from .middleware import JobLifecycle, WorkerHeartbeat
+
         if middleware is None:
-            middleware = [TimeLimit(), ShutdownNotifications(notify_shutdown=True)]
+            # Order matters: "after" hooks run in reverse, so the lifecycle settles a job only
+            # after TimeLimit and ShutdownNotifications stopped watching the thread; an
+            # asynchronous exception can then never land inside the settling Redis call.
+            middleware = [
+                JobLifecycle(),
+                WorkerHeartbeat(),
+                TimeLimit(),
+                ShutdownNotifications(notify_shutdown=True),
+            ]
         super().__init__(middleware=middleware)
         self.queues: set[str] = set()
         self.settings = settings or (store.settings if store else Settings.from_env())
@@ -61,10 +71,6 @@ class PriorityBroker(dramatiq.Broker):
         # mistaken for the old one, whose jobs the maintenance pass has to requeue.
         self.worker_id = f"{self.settings.worker_id}/{uuid.uuid4().hex[:6]}"
         self._store = store
-        from .middleware import JobLifecycle, WorkerHeartbeat
-
-        self.add_middleware(JobLifecycle())
-        self.add_middleware(WorkerHeartbeat())
 
     @property
     def store(self) -> Store:

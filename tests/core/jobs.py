@@ -25,8 +25,9 @@ def scripted(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
         attempt = int(path.read_text() or "0") + 1 if path.exists() else 1
         path.write_text(str(attempt))
     steps = int(plan.get("steps", 1))
+    sleep = float(plan.get("sleep", 0)) + (float(plan.get("first_sleep", 0)) if attempt == 1 else 0)
     for step in range(steps):
-        time.sleep(float(plan.get("sleep", 0)) / steps)
+        time.sleep(sleep / steps)
         ctx.progress(100 * (step + 1) / steps)
     if plan.get("fail") == "permanent":
         raise PermanentError("this input can never work")

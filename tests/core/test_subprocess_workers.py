@@ -1,0 +1,106 @@
+"""`dramatiq eduscribe_sdk.actors` as real subprocesses: start, work, SIGKILL, recover."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from eduscribe_sdk import Client, JobStatus, Settings
+from tests.conftest import REPO
+from tests.core.jobs import plan
+
+
+class WorkerProcess:
+    def __init__(self, redis_url: str, home: Path, *, threads: int = 1, processes: int = 1) -> None:
+        env = {
+            **{k: v for k, v in os.environ.items() if k != "EDUSCRIBE_REDIS_URL"},
+            **({"EDUSCRIBE_REDIS_URL": redis_url} if redis_url else {}),
+            "EDUSCRIBE_HOME": str(home),
+            "EDUSCRIBE_PROCESSORS": "text_notes=tests.core.jobs:scripted",
+            "WORKER_MAX_CONCURRENT_JOBS": str(threads),
+            "PYTHONPATH": str(REPO),
+        }
+        self.log = home / f"worker-{time.monotonic_ns()}.log"
+        home.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dramatiq", "eduscribe_sdk.actors",
+             "--processes", str(processes), "--threads", str(threads)],
+            cwd=REPO, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean shutdown, no goodbye to Redis."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def spawn(redis_url: str, tmp_path: Path) -> Iterator[object]:
+    started: list[WorkerProcess] = []
+
+    def start(**kwargs: int) -> WorkerProcess:
+        worker = WorkerProcess(redis_url, tmp_path / "home", **kwargs)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def wait_for(predicate: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+def test_subprocess_workers_process_jobs(bare_client: Client, spawn: object) -> None:
+    spawn(threads=2)  # type: ignore[operator]
+    jobs = [bare_client.create_job("text_notes", plan()) for _ in range(10)]
+    records = bare_client.wait_all([j.id for j in jobs], timeout=60)
+    assert all(r.status is JobStatus.COMPLETED for r in records)
+    workers = bare_client.workers()
+    assert len(workers) == 1 and workers.loc[0, "threads"] == 2
+
+
+def test_sigkilled_worker_job_runs_again_on_a_new_worker_within_30s(
+    bare_client: Client, spawn: object, tmp_path: Path, fast_settings: Settings
+) -> None:
+    counter = tmp_path / "attempts"
+    first = spawn()  # type: ignore[operator]
+    job = bare_client.create_job("text_notes", plan(counter=str(counter), first_sleep=60, steps=600))
+    wait_for(lambda: job.refresh().status is JobStatus.PROCESSING, 30, "the job to start")
+    dead_worker = job.record.worker_id
+    first.kill()
+    killed_at = time.monotonic()
+    spawn()  # type: ignore[operator]
+    record = bare_client.wait(job.id, timeout=45)
+    recovered_after = time.monotonic() - killed_at
+    assert recovered_after <= 30, f"recovery took {recovered_after:.1f} s"
+    assert record.status is JobStatus.COMPLETED and record.worker_id != dead_worker
+    assert record.output_data and record.output_data["attempt"] == 2
+    events = list(bare_client.watch([job.id], since="0-0", timeout=1))
+    kinds = [e.kind for e in events]
+    assert kinds.count("completed") == 1 and kinds.count("requeued") == 1
+    assert bare_client.stats().totals["completed_jobs"] == 1
+    assert dead_worker not in set(bare_client.workers()["id"])
