@@ -1,0 +1,37 @@
+"""The public surface: one sorted, complete ``__all__`` and one exception tree."""
+
+from __future__ import annotations
+
+import inspect
+
+import eduscribe_sdk
+from eduscribe_sdk import errors
+
+
+def test_all_is_sorted_and_complete() -> None:
+    names = eduscribe_sdk.__all__
+    assert names == sorted(names)
+    public = {
+        name
+        for name, value in vars(eduscribe_sdk).items()
+        if not name.startswith("_") and not inspect.ismodule(value)
+    }
+    assert public <= set(names) | {"annotations"}
+    for name in names:
+        assert hasattr(eduscribe_sdk, name), name
+
+
+def test_every_error_derives_from_the_root_and_is_exported() -> None:
+    classes = [v for v in vars(errors).values() if inspect.isclass(v) and issubclass(v, Exception)]
+    assert classes
+    for cls in classes:
+        assert issubclass(cls, errors.EduscribeError), cls
+        assert getattr(eduscribe_sdk, cls.__name__) is cls
+        assert cls.__name__ in errors.__doc__  # drawn in the tree
+
+
+def test_bad_input_is_also_a_value_error() -> None:
+    assert issubclass(errors.InvalidInputError, ValueError)
+    assert issubclass(errors.JobTimeout, TimeoutError)
+    assert issubclass(errors.RedisUnavailableError, ConnectionError)
+    assert issubclass(errors.JobNotFoundError, LookupError)
