@@ -132,6 +132,11 @@ def main(verbose: bool) -> None:
 )
 @click.option("--allow-outside", is_flag=True, help="Accept source paths outside the CSV's folder.")
 @click.option(
+    "--max-retries",
+    type=click.IntRange(0, 100),
+    help="Retries per job after a transient error (network, rate limit) [default: 3].",
+)
+@click.option(
     "--progress/--no-progress", "live", default=None, help="Live progress view [default: on a terminal]."
 )
 @click.pass_context

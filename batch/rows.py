@@ -170,7 +170,8 @@ def read_course(path: Path | str, *, allow_outside: bool = False) -> CourseCsv:
             continue
         values = dict(zip(columns, [*cells, *[""] * (len(columns) - len(cells))], strict=True))
         row_problems: list[Problem] = []
-        row = _parse_row(line, values, base, allow_outside, row_problems)
+        deps = _split_deps(values.get("depends_on", ""))
+        row = _parse_row(line, values, deps, base, allow_outside, row_problems)
         row_id = values.get("id", "").strip()
         if row_id and _ID.match(row_id):
             if row_id in first_line:
@@ -179,7 +180,7 @@ def read_course(path: Path | str, *, allow_outside: bool = False) -> CourseCsv:
                 )
             else:
                 first_line[row_id] = line
-                raw_deps[row_id] = (line, _split_deps(values.get("depends_on", "")))
+                raw_deps[row_id] = (line, deps)
         problems += row_problems
         if row is not None and not row_problems:
             parsed.append(row)
@@ -221,7 +222,12 @@ def _split_deps(raw: str) -> list[str]:
 
 
 def _parse_row(
-    line: int, values: Mapping[str, str], base: Path, allow_outside: bool, problems: list[Problem]
+    line: int,
+    values: Mapping[str, str],
+    deps: Sequence[str],
+    base: Path,
+    allow_outside: bool,
+    problems: list[Problem],
 ) -> Row | None:
     row_id = values.get("id", "").strip()
     if not row_id:
@@ -268,7 +274,7 @@ def _parse_row(
         input_data=input_data,
         title=title,
         priority=priority,
-        depends_on=tuple(_split_deps(values.get("depends_on", ""))),
+        depends_on=tuple(deps),
         source_path=source_path,
     )
 
@@ -370,19 +376,37 @@ def content_hashes(rows: Sequence[Row]) -> dict[str, str]:
     """A hash per row of its fields, its source file's bytes and its dependencies' hashes.
 
     A row whose material or whose dependencies changed gets a new hash, hence a new job.
-    ``rows`` must be in dependency order (dependencies first).
+    Every dependency must be among ``rows`` and the graph must have no cycle (as checked by
+    :func:`read_course`); the order of ``rows`` does not matter.
     """
+    by_id = {row.id: row for row in rows}
     hashes: dict[str, str] = {}
     files: dict[Path, str] = {}
+
+    def visit(root: Row) -> None:
+        # Iterative depth-first walk: a 10,000-row chain must not hit the recursion limit.
+        stack = [root]
+        while stack:
+            row = stack[-1]
+            missing = [by_id[d] for d in row.depends_on if d not in hashes]
+            if missing:
+                stack += missing
+                continue
+            stack.pop()
+            if row.id in hashes:
+                continue
+            payload = {
+                "type": row.job_type.value,
+                "title": row.title,
+                "priority": row.priority.value if row.priority else None,
+                "input": row.input_data,
+                "file": _file_digest(row.source_path, files) if row.source_path else None,
+                "deps": [[dep, hashes[dep]] for dep in row.depends_on],
+            }
+            blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+            hashes[row.id] = hashlib.sha256(blob.encode()).hexdigest()
+
     for row in rows:
-        payload = {
-            "type": row.job_type.value,
-            "title": row.title,
-            "priority": row.priority.value if row.priority else None,
-            "input": row.input_data,
-            "file": _file_digest(row.source_path, files) if row.source_path else None,
-            "deps": [[dep, hashes[dep]] for dep in row.depends_on],
-        }
-        blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-        hashes[row.id] = hashlib.sha256(blob.encode()).hexdigest()
+        if row.id not in hashes:
+            visit(row)
     return hashes

@@ -1,0 +1,140 @@
+"""Enqueue a 10,000-row course CSV three ways and print the times side by side.
+
+* batch path: ``eduscribe-batch``'s validate + plan + one ``Client.create_jobs`` call;
+* one at a time: the same rows through ``Client.create_job``, one round trip (or two) each;
+* RQ's ``Queue.enqueue_many`` (pipelined), when ``rq`` is installed, as an outside reference
+  (RQ has no dependency validation, tiers or CSV checks: it only writes the jobs).
+
+Each variant runs on an empty database of a private redis-server started on a free port.
+
+    python3 benchmarks/bench_bulk_enqueue.py [--rows 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import redis
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from batch import runner  # noqa: E402
+from batch.rows import read_course  # noqa: E402
+from eduscribe_sdk import Client  # noqa: E402
+from tests.conftest import RedisServer  # noqa: E402
+
+
+def write_course(path: Path, rows: int) -> Path:
+    """Text rows in chains of ten: every row but each tenth depends on the row before it."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "type", "title", "source", "depends_on", "quiz"])
+        for i in range(rows):
+            depends = f"r{i - 1}" if i % 10 else ""
+            text = f"Lecture {i}: a stack is last in, first out; a queue is first in, first out. Row {i}."
+            writer.writerow([f"r{i}", "text", f"Lecture {i}", text, depends, "false"])
+    return path
+
+
+def _flush(url: str) -> None:
+    client = redis.Redis.from_url(url)
+    client.flushall()
+    client.close()
+
+
+def batch_path(url: str, csv_path: Path) -> tuple[float, int]:
+    with Client(url, user_id="bench", workers=0) as client:
+        began = time.perf_counter()
+        plan = runner.plan_batch(client, csv_path, user_id="bench")
+        runner.enqueue(client, plan)
+        elapsed = time.perf_counter() - began
+        return elapsed, client.store.count(batch_id=plan.batch_id)
+
+
+def one_at_a_time(url: str, csv_path: Path) -> tuple[float, int]:
+    with Client(url, user_id="bench", workers=0) as client:
+        began = time.perf_counter()
+        course = read_course(csv_path)
+        job_of: dict[str, str] = {}
+        for row in course.rows:
+            handle = client.create_job(
+                row.job_type,
+                row.input_data,
+                title=row.title,
+                depends_on=[job_of[d] for d in row.depends_on],
+                batch_id="one-at-a-time",
+            )
+            job_of[row.id] = handle.id
+        elapsed = time.perf_counter() - began
+        return elapsed, client.store.count(batch_id="one-at-a-time")
+
+
+def rq_enqueue_many(url: str, csv_path: Path) -> tuple[float, int] | None:
+    try:
+        from rq import Queue
+    except ImportError:
+        return None
+    connection = redis.Redis.from_url(url)
+    try:
+        queue = Queue("bench", connection=connection)
+        began = time.perf_counter()
+        course = read_course(csv_path)
+        data = [
+            Queue.prepare_data("builtins.len", args=(row.input_data["content"],), job_id=row.id)
+            for row in course.rows
+        ]
+        queue.enqueue_many(data)
+        elapsed = time.perf_counter() - began
+        return elapsed, queue.count
+    finally:
+        connection.close()
+
+
+def run_benchmark(url: str, rows: int, *, include_slow: bool = True) -> list[tuple[str, float, int]]:
+    """(variant, seconds, jobs in Redis) per variant, each on an emptied database."""
+    variants: list[tuple[str, Callable[[str, Path], Any]]] = [("batch path (validate + bulk)", batch_path)]
+    if include_slow:
+        variants.append(("one job at a time (create_job)", one_at_a_time))
+    variants.append(("rq Queue.enqueue_many (no checks)", rq_enqueue_many))
+    results: list[tuple[str, float, int]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = write_course(Path(tmp) / "course.csv", rows)
+        for name, variant in variants:
+            _flush(url)
+            outcome = variant(url, csv_path)
+            if outcome is not None:
+                results.append((name, outcome[0], outcome[1]))
+    return results
+
+
+def format_table(results: list[tuple[str, float, int]], rows: int) -> str:
+    base = results[0][1]
+    lines = [f"{rows:,} CSV rows", f"{'variant':36} {'seconds':>8} {'jobs/s':>9} {'vs batch':>9} {'jobs':>7}"]
+    for name, seconds, jobs in results:
+        lines.append(f"{name:36} {seconds:8.3f} {rows / seconds:9,.0f} {seconds / base:8.1f}x {jobs:7,}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = RedisServer(Path(tmp)).start()
+        try:
+            print(format_table(run_benchmark(server.url, args.rows), args.rows))
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
