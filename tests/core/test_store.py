@@ -286,3 +286,14 @@ def test_redis_down_gives_a_clear_error_quickly(fast_settings: Settings) -> None
     assert time.monotonic() - began < fast_settings.socket_timeout_s + 1
     assert "secret" not in str(info.value) and "not reachable" in str(info.value)
     assert isinstance(info.value, ConnectionError)
+
+
+def test_maintenance_sweep_repairs_a_stranded_waiting_job(store: Store) -> None:
+    """A waiting job whose dependencies all completed is queued by the next maintenance pass."""
+    parent = new(store)
+    child = store.create_jobs([spec(depends_on=(parent,))])[0][0]
+    # Simulate a lost release: the parent completed behind the store's back.
+    store.redis.hset(store.keys.job(parent), "status", "completed")
+    store.redis.delete(store.keys.reaper)
+    rows = store.fetch("w1", 5)
+    assert child in [r[0] for r in rows]
