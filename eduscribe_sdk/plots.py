@@ -6,19 +6,23 @@ matplotlib is imported inside each function: it is a notebook extra, not a depen
     plot_wait_by_priority(jobs)          # how long each tier waits before a job starts
     plot_throughput(jobs, freq="1min")   # finished jobs per minute, by outcome
     plot_failures(jobs)                  # failures per job type
+    plot_dependencies({"summary": ["intro", "week1"], "week1": ["intro"], "intro": []})
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .dag import topological_order
 from .models import JobStatus, Priority
+from .progress_model import STATUS_STYLES
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
-__all__ = ["plot_failures", "plot_throughput", "plot_wait_by_priority"]
+__all__ = ["plot_dependencies", "plot_failures", "plot_throughput", "plot_wait_by_priority"]
 
 _OUTCOME_COLOURS = {
     JobStatus.COMPLETED.value: "#2e7d32",
@@ -54,7 +58,16 @@ def plot_wait_by_priority(jobs: pd.DataFrame, *, ax: Axes | None = None) -> Axes
     if shown:
         ax.boxplot([v for _, v in shown], tick_labels=[label for label, _ in shown], showmeans=True)
         for i, (_, values) in enumerate(shown, start=1):
-            ax.annotate(f"n={len(values)}", (i, 0), xytext=(0, -28), textcoords="offset points", ha="center")
+            ax.annotate(
+                f"n={len(values)}",
+                (i, 1),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, -12),
+                textcoords="offset points",
+                ha="center",
+                fontsize="small",
+                color="#666",
+            )
     else:
         ax.text(0.5, 0.5, "no started jobs yet", ha="center", va="center", transform=ax.transAxes)
     ax.set_title("Wait before start, by priority")
@@ -96,7 +109,14 @@ def plot_throughput(jobs: pd.DataFrame, freq: str = "1min", *, ax: Axes | None =
             )
             bottom = counts[outcome] + bottom
         ax.legend(loc="upper left", fontsize="small")
-        ax.figure.autofmt_xdate()
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+        locator = AutoDateLocator()  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     ax.set_title(f"Throughput (finished jobs per {freq})")
     ax.set_xlabel("finished at (UTC)")
     ax.set_ylabel("jobs")
@@ -105,9 +125,13 @@ def plot_throughput(jobs: pd.DataFrame, freq: str = "1min", *, ax: Axes | None =
 
 def _bar_width(index: pd.Index[Any]) -> float:
     """Bar width in days (matplotlib's date unit): one period, a little narrower."""
-    if len(index) < 2:
-        return 1 / (24 * 60 * 2)
-    step = float((index[1] - index[0]).total_seconds())
+    freq = getattr(index, "freq", None)
+    if freq is not None:
+        step = float(((index[0] + freq) - index[0]).total_seconds())
+    elif len(index) > 1:
+        step = float((index[1] - index[0]).total_seconds())
+    else:
+        step = 60.0
     return 0.9 * step / 86400
 
 
@@ -128,6 +152,63 @@ def plot_failures(jobs: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
             ax.barh(table.index, table[status], left=left, label=status, color=_OUTCOME_COLOURS[status])
             left = table[status] + left
         ax.legend(fontsize="small")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Jobs that did not complete, by type")
     ax.set_xlabel("jobs")
+    return ax
+
+
+def plot_dependencies(
+    graph: Mapping[str, Sequence[str]],
+    statuses: Mapping[str, JobStatus | str] | None = None,
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """A job dependency graph (``{name: [names it depends on]}``), left to right by depth.
+
+    With ``statuses``, each box takes the colour of its job's status (as in the progress table).
+    """
+    ax = _axes(ax)
+    order = topological_order({name: list(deps) for name, deps in graph.items()})
+    depth: dict[str, int] = {}
+    for name in order:
+        depth[name] = 1 + max((depth[d] for d in graph.get(name, ()) if d in depth), default=-1)
+    columns: dict[int, list[str]] = {}
+    for name in order:
+        columns.setdefault(depth[name], []).append(name)
+    where: dict[str, tuple[float, float]] = {}
+    for column, names in columns.items():
+        for i, name in enumerate(names):
+            where[name] = (float(column), (len(names) - 1) / 2 - i)
+    for name, deps in graph.items():
+        for dep in deps:
+            if dep in where and name in where:
+                ax.annotate(
+                    "",
+                    xy=where[name],
+                    xytext=where[dep],
+                    arrowprops={"arrowstyle": "->", "color": "#888", "shrinkA": 28, "shrinkB": 28},
+                )
+    for name, (x, y) in where.items():
+        status = (statuses or {}).get(name)
+        colour = STATUS_STYLES[JobStatus(status)].colour if status else "#1e88e5"
+        label = f"{name}\n{JobStatus(status).value}" if status else name
+        ax.text(
+            x,
+            y,
+            label,
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="white",
+            bbox={"boxstyle": "round,pad=0.4", "facecolor": colour, "edgecolor": "none"},
+        )
+    xs = [x for x, _ in where.values()] or [0.0]
+    ys = [y for _, y in where.values()] or [0.0]
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    ax.set_axis_off()
+    ax.set_title("Dependencies (arrows point to the job that waits)")
     return ax

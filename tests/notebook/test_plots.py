@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
 
-from eduscribe_sdk import Client, InvalidTransitionError
-from eduscribe_sdk.plots import plot_failures, plot_throughput, plot_wait_by_priority
+from eduscribe_sdk import Client, InvalidTransitionError, JobStatus
+from eduscribe_sdk.plots import plot_dependencies, plot_failures, plot_throughput, plot_wait_by_priority
 
 from .test_widgets import TEXT
 
@@ -63,3 +63,22 @@ def test_failures_and_empty_frames(history: pd.DataFrame) -> None:
         assert plot(empty).texts  # a "no data" note instead of an error
     with pytest.raises(ValueError, match="jobs_frame"):
         plot_wait_by_priority(pd.DataFrame({"x": [1]}))
+
+
+def test_dependency_graph_places_jobs_by_depth_and_colours_statuses() -> None:
+    graph = {
+        "welcome": [],
+        "arrays": ["welcome"],
+        "stacks": ["arrays"],
+        "hash": ["arrays"],
+        "summary": ["stacks", "hash"],
+    }
+    ax = plot_dependencies(graph, {"welcome": "completed", "summary": JobStatus.SKIPPED})
+    boxes = {t.get_text().split("\n")[0]: t for t in ax.texts if t.get_text()}
+    arrows = [t for t in ax.texts if not t.get_text()]
+    assert len(arrows) == 5
+    assert set(boxes) == set(graph)
+    assert boxes["welcome"].get_position()[0] == 0 and boxes["summary"].get_position()[0] == 3
+    assert boxes["welcome"].get_text() == "welcome\ncompleted"
+    bbox = boxes["summary"].get_bbox_patch()
+    assert bbox is not None and matplotlib.colors.to_hex(bbox.get_facecolor()) == "#9e9e9e"
