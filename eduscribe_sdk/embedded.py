@@ -101,7 +101,9 @@ class EmbeddedServer:
             try:
                 mine = {int(client.client_id()), self._own_client_id}
                 # Connections being closed carry the A flag; they are our own pools going away.
-                others = [c for c in client.client_list() if int(c["id"]) not in mine and "A" not in c["flags"]]
+                others = [
+                    c for c in client.client_list() if int(c["id"]) not in mine and "A" not in c["flags"]
+                ]
                 if others:
                     logger.info("embedded Redis left running: %d other client(s) connected", len(others))
                     return

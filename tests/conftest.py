@@ -57,7 +57,9 @@ def free_port() -> int:
 class RedisServer:
     """A throwaway redis-server process on a free port."""
 
-    def __init__(self, workdir: Path, *extra: str, port: int | None = None, password: str | None = None) -> None:
+    def __init__(
+        self, workdir: Path, *extra: str, port: int | None = None, password: str | None = None
+    ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         self.password = password
@@ -72,8 +74,18 @@ class RedisServer:
     def start(self) -> RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         args = [
-            redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-            "--dir", str(self.workdir), "--save", "", "--appendonly", "no", *self.extra,
+            redis_server_binary(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.workdir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            *self.extra,
         ]
         if self.password:
             args += ["--requirepass", self.password]

@@ -51,7 +51,10 @@ def test_failure_skips_descendants_and_retry_brings_them_back(scripted: Client, 
     other = scripted.create_job("text_notes", plan(counter=str(counter)))
     records = scripted.wait_all([root.id, child.id, grandchild.id, other.id], timeout=30)
     assert [r.status for r in records] == [
-        JobStatus.FAILED, JobStatus.SKIPPED, JobStatus.SKIPPED, JobStatus.COMPLETED,
+        JobStatus.FAILED,
+        JobStatus.SKIPPED,
+        JobStatus.SKIPPED,
+        JobStatus.COMPLETED,
     ]
     assert records[1].error_message == f"dependency {root.id} failed"
     # When the skipped grandchild is retried, its failed ancestor comes back with it
@@ -67,7 +70,8 @@ def test_retry_of_a_transiently_failed_root_completes_the_chain(scripted: Client
     root = scripted.create_job("text_notes", plan(counter=str(counter), transient_failures=1), max_retries=0)
     child = scripted.create_job("text_notes", plan(), depends_on=[root.id])
     assert [r.status for r in scripted.wait_all([root.id, child.id], timeout=30)] == [
-        JobStatus.FAILED, JobStatus.SKIPPED,
+        JobStatus.FAILED,
+        JobStatus.SKIPPED,
     ]
     scripted.retry(root.id)
     records = scripted.wait_all([root.id, child.id], timeout=30)
@@ -81,7 +85,9 @@ def test_cancel_cascades_to_waiting_dependents(bare_client: Client) -> None:
     c = bare_client.create_job("text_notes", {"content": "Third."}, depends_on=[b.id])
     assert bare_client.cancel(a.id) == 2
     assert [bare_client.get_job(j.id).status for j in (a, b, c)] == [
-        JobStatus.CANCELLED, JobStatus.SKIPPED, JobStatus.SKIPPED,
+        JobStatus.CANCELLED,
+        JobStatus.SKIPPED,
+        JobStatus.SKIPPED,
     ]
 
 
@@ -93,8 +99,13 @@ def test_depending_on_a_failed_job_is_skipped_at_once(bare_client: Client) -> No
 
 
 def spec(job_id: str, *deps: str) -> JobSpec:
-    return JobSpec(job_type=JobType.TEXT_NOTES, input_data={"content": "x", "options": {}},
-                   user_id="u", id=job_id, depends_on=deps)
+    return JobSpec(
+        job_type=JobType.TEXT_NOTES,
+        input_data={"content": "x", "options": {}},
+        user_id="u",
+        id=job_id,
+        depends_on=deps,
+    )
 
 
 def test_cycles_are_refused_with_the_cycle_named(bare_client: Client) -> None:
@@ -116,10 +127,22 @@ def test_bulk_created_dag_runs(scripted: Client) -> None:
 
     ids = {name: str(uuid.uuid4()) for name in ("l1", "l2", "sum")}
     specs = [
-        JobSpec(job_type=JobType.TEXT_NOTES, input_data=plan(), user_id="u", id=ids["sum"],
-                depends_on=(ids["l1"], ids["l2"]), batch_id="b"),
-        JobSpec(job_type=JobType.TEXT_NOTES, input_data=plan(), user_id="u", id=ids["l2"],
-                depends_on=(ids["l1"],), batch_id="b"),
+        JobSpec(
+            job_type=JobType.TEXT_NOTES,
+            input_data=plan(),
+            user_id="u",
+            id=ids["sum"],
+            depends_on=(ids["l1"], ids["l2"]),
+            batch_id="b",
+        ),
+        JobSpec(
+            job_type=JobType.TEXT_NOTES,
+            input_data=plan(),
+            user_id="u",
+            id=ids["l2"],
+            depends_on=(ids["l1"],),
+            batch_id="b",
+        ),
         JobSpec(job_type=JobType.TEXT_NOTES, input_data=plan(), user_id="u", id=ids["l1"], batch_id="b"),
     ]
     assert scripted.create_jobs(specs) == [ids["l1"], ids["l2"], ids["sum"]]

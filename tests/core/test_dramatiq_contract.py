@@ -28,8 +28,14 @@ def test_worker_hands_messages_back_to_the_consumer_of_their_queue_name() -> Non
 
 
 def test_hooks_and_worker_attributes_we_use_exist() -> None:
-    for hook in ("before_process_message", "after_process_message", "after_skip_message",
-                 "after_worker_boot", "before_worker_shutdown", "after_worker_shutdown"):
+    for hook in (
+        "before_process_message",
+        "after_process_message",
+        "after_skip_message",
+        "after_worker_boot",
+        "before_worker_shutdown",
+        "after_worker_shutdown",
+    ):
         assert callable(getattr(Middleware, hook))
     params = inspect.signature(dramatiq.Worker.__init__).parameters
     assert {"worker_threads", "worker_timeout"} <= set(params)
@@ -42,8 +48,11 @@ def test_hooks_and_worker_attributes_we_use_exist() -> None:
 
 @pytest.fixture
 def limited(redis_url: str, fast_settings: Settings) -> Iterator[Client]:
-    settings = replace(fast_settings, processor_overrides=OVERRIDES,
-                       time_limits_s={**fast_settings.time_limits_s, "text_notes": 1})
+    settings = replace(
+        fast_settings,
+        processor_overrides=OVERRIDES,
+        time_limits_s={**fast_settings.time_limits_s, "text_notes": 1},
+    )
     with Client(redis_url, workers=1, settings=settings) as c:
         yield c
 

@@ -36,7 +36,9 @@ def test_fresh_home_starts_a_server_runs_jobs_and_shuts_down(fast_settings: Sett
     with Client(settings=settings) as client:
         assert client.embedded and client.url.startswith("unix://")
         assert (home / "redis.url").read_text().strip() == client.settings.redis_url
-        record = client.submit_text("Embedded mode needs no set-up. It starts its own Redis.").wait(timeout=60)
+        record = client.submit_text("Embedded mode needs no set-up. It starts its own Redis.").wait(
+            timeout=60
+        )
         assert record.status is JobStatus.COMPLETED
         # A second client on the same home joins the same server instead of starting one.
         with Client(settings=replace(settings, worker_threads=1), workers=0) as second:
@@ -58,7 +60,9 @@ def test_data_survives_a_restart(fast_settings: Settings, tmp_path: Path) -> Non
         assert client.get_job(job_id).status is JobStatus.COMPLETED
 
 
-def test_an_external_dramatiq_worker_joins_through_the_url_file(fast_settings: Settings, tmp_path: Path) -> None:
+def test_an_external_dramatiq_worker_joins_through_the_url_file(
+    fast_settings: Settings, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
     with Client(settings=embedded_settings(fast_settings, home), workers=0) as client:
         job = client.create_job("text_notes", plan())
@@ -82,7 +86,11 @@ def test_actors_module_without_any_redis_says_what_to_do(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if k != "EDUSCRIBE_REDIS_URL"}
     env["EDUSCRIBE_HOME"] = str(tmp_path / "empty-home")
     result = subprocess.run(
-        [sys.executable, "-c", "import eduscribe_sdk.actors"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", "import eduscribe_sdk.actors"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "EDUSCRIBE_REDIS_URL" in result.stderr and "redis.url" in result.stderr

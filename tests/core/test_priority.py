@@ -23,8 +23,14 @@ def test_urgent_jobs_start_before_every_queued_low_job(redis_url: str, fast_sett
             first = worker.watch([low[0].id], timeout=10)
             next(e for e in first if e.kind == "started")
             # When urgent and high jobs are sent later
-            high = [producer.create_job("text_notes", plan(), title=f"high{i}", user_id="premium-user") for i in range(2)]
-            urgent = [producer.create_job("text_notes", plan(), title=f"urgent{i}", user_id="ent-user") for i in range(3)]
+            high = [
+                producer.create_job("text_notes", plan(), title=f"high{i}", user_id="premium-user")
+                for i in range(2)
+            ]
+            urgent = [
+                producer.create_job("text_notes", plan(), title=f"urgent{i}", user_id="ent-user")
+                for i in range(3)
+            ]
             records = worker.wait_all([j.id for j in low + high + urgent], timeout=60)
     order = start_order(records)
     # Then every urgent job starts before any high, and high before the low jobs still queued

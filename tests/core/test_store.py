@@ -53,7 +53,7 @@ def test_created_job_is_queued_with_its_tier_priority(store: Store) -> None:
 def test_priority_may_be_lowered_never_raised(store: Store) -> None:
     store.set_user_tier("basic", "basic")
     assert store.get(new(store, user="basic", priority=Priority.LOW)).priority is Priority.LOW
-    with pytest.raises(PriorityNotAllowedError, match="basic tier.*normal or lower; high was requested"):
+    with pytest.raises(PriorityNotAllowedError, match=r"basic tier.*normal or lower; high was requested"):
         new(store, user="basic", priority=Priority.HIGH)
     assert store.count() == 1
 
@@ -119,7 +119,7 @@ def test_bulk_create_is_all_or_nothing(store: Store) -> None:
     store.set_user_tier("free", "free")
     with pytest.raises(PriorityNotAllowedError, match=r"job 2"):
         store.create_jobs([spec(id="a"), spec(id="b", user="free", priority=Priority.URGENT)])
-    assert store.count() == 0 and store.all_keys() == [] or set(store.all_keys()) <= {store.keys.tiers}
+    assert (store.count() == 0 and store.all_keys() == []) or set(store.all_keys()) <= {store.keys.tiers}
 
 
 def test_transient_retry_goes_through_delayed_queue(store: Store) -> None:
@@ -171,7 +171,7 @@ def test_cleanup_removes_every_trace(store: Store) -> None:
 
     first = new(store, batch_id="b1")
     second = store.create_jobs([spec(batch_id="b1", depends_on=(first,))])[0][0]
-    for job_id in (first, second):
+    for _ in (first, second):
         (row,) = store.fetch("w1", 1)
         started = store.start(row[0], "w1")
         assert started is not None
@@ -179,8 +179,12 @@ def test_cleanup_removes_every_trace(store: Store) -> None:
     assert store.get(second).status is JobStatus.COMPLETED
     assert store.cleanup(datetime.now(UTC) + timedelta(seconds=1)) == 2
     leftover = set(store.all_keys()) - {
-        store.keys.events, store.keys.counts, store.keys.sums, store.keys.workers,
-        store.keys.reaper, store.keys.sweep_cursor,
+        store.keys.events,
+        store.keys.counts,
+        store.keys.sums,
+        store.keys.workers,
+        store.keys.reaper,
+        store.keys.sweep_cursor,
     }
     leftover = {k for k in leftover if ":stats:samples:" not in k}
     assert leftover == set()
@@ -215,7 +219,7 @@ def test_race_cancel_versus_start(store: Store) -> None:
     for _ in range(30):
         job_id = new(store)
         (row,) = store.fetch("w1", 1)
-        (cancelled, started), = race(1, lambda: store.cancel(job_id), lambda: store.start(row[0], "w1"))
+        ((cancelled, started),) = race(1, lambda: store.cancel(job_id), lambda: store.start(row[0], "w1"))
         status = store.get(job_id).status
         if isinstance(cancelled, InvalidTransitionError):
             pytest.fail("a job that was only fetched can always be cancelled")
@@ -230,7 +234,7 @@ def test_race_two_workers_completing_the_same_job(store: Store) -> None:
     for _ in range(30):
         job_id = new(store)
         _, attempt = claim(store)
-        (a, b), = race(
+        ((a, b),) = race(
             1,
             lambda: store.complete(job_id, "w1", attempt, {"by": "a"}),
             lambda: store.complete(job_id, "w1", attempt, {"by": "b"}),
@@ -248,10 +252,16 @@ def test_race_two_parents_finishing_at_once_release_the_child_once(store: Store)
         rows = store.fetch("w1", 2)
         s1, s2 = (store.start(r[0], "w1") for r in rows)
         assert s1 and s2
-        race(1, lambda: store.complete(s1.id, "w1", s1.attempt, {}), lambda: store.complete(s2.id, "w1", s2.attempt, {}))
+        race(
+            1,
+            lambda: store.complete(s1.id, "w1", s1.attempt, {}),
+            lambda: store.complete(s2.id, "w1", s2.attempt, {}),
+        )
         assert store.get(child).status is JobStatus.QUEUED
         assert store.redis.zcard(store.keys.queue("eduscribe.low")) == 1
-        released = [e for e in store.read_events("0-0", count=100000) if e.job_id == child and e.kind == "released"]
+        released = [
+            e for e in store.read_events("0-0", count=100000) if e.job_id == child and e.kind == "released"
+        ]
         assert len(released) == 1
 
 
@@ -279,7 +289,9 @@ def test_redis_down_gives_a_clear_error_quickly(fast_settings: Settings) -> None
     from eduscribe_sdk import RedisUnavailableError
     from tests.conftest import free_port
 
-    store = Store(connect(f"redis://:secret@127.0.0.1:{free_port()}/0", settings=fast_settings), settings=fast_settings)
+    store = Store(
+        connect(f"redis://:secret@127.0.0.1:{free_port()}/0", settings=fast_settings), settings=fast_settings
+    )
     began = time.monotonic()
     with pytest.raises(RedisUnavailableError) as info:
         store.ping()

@@ -30,9 +30,20 @@ class WorkerProcess:
         self.log = home / f"worker-{time.monotonic_ns()}.log"
         home.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "eduscribe_sdk.actors",
-             "--processes", str(processes), "--threads", str(threads)],
-            cwd=REPO, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "dramatiq",
+                "eduscribe_sdk.actors",
+                "--processes",
+                str(processes),
+                "--threads",
+                str(threads),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 

@@ -93,7 +93,9 @@ def test_cancel_a_running_job_stops_it_at_its_next_progress_report(scripted: Cli
     assert record.status is JobStatus.CANCELLED and record.output_data is None
 
 
-def test_cancelled_queued_job_never_runs(bare_client: Client, redis_url: str, fast_settings: Settings) -> None:
+def test_cancelled_queued_job_never_runs(
+    bare_client: Client, redis_url: str, fast_settings: Settings
+) -> None:
     job = bare_client.create_job("text_notes", {"content": "Never run me."})
     job.cancel()
     with Client(redis_url, workers=1, settings=fast_settings) as worker:

@@ -13,7 +13,9 @@ from eduscribe_sdk.validation import MAX_TEXT_CHARS, normalize_input
 
 
 def test_text_input_is_normalised() -> None:
-    data = normalize_input("text_notes", {"content": "Hi.", "options": {"language": "de", "generateQuiz": True}})
+    data = normalize_input(
+        "text_notes", {"content": "Hi.", "options": {"language": "de", "generateQuiz": True}}
+    )
     assert data == {"content": "Hi.", "options": {"language": "de", "generateQuiz": True}}
 
 
@@ -32,8 +34,11 @@ def test_text_input_is_normalised() -> None:
         ("video_notes", {"path": __file__, "options": {"subtitles": "ass"}}, "options.subtitles"),
         ("youtube_notes", {}, "youtubeUrl"),
         ("youtube_notes", {"videoId": "short"}, "youtubeUrl"),
-        ("youtube_notes", {"youtubeUrl": "dQw4w9WgXcQ", "options": {"preferredLanguages": ["en", 3]}},
-         "options.preferredLanguages"),
+        (
+            "youtube_notes",
+            {"youtubeUrl": "dQw4w9WgXcQ", "options": {"preferredLanguages": ["en", 3]}},
+            "options.preferredLanguages",
+        ),
         ("course_summary", {"content": "x"}, "input_data"),
         ("nonsense", {}, "job_type"),
     ],
@@ -49,8 +54,12 @@ def test_paths_must_be_real_non_empty_files_under_the_limit(tmp_path: Path) -> N
     empty.write_bytes(b"")
     big = tmp_path / "big.txt"
     big.write_bytes(b"x" * 2048)
-    for path, message in [(tmp_path / "missing.pdf", "not found"), (tmp_path, "not a regular file"),
-                          (empty, "empty"), (big, "limit")]:
+    for path, message in [
+        (tmp_path / "missing.pdf", "not found"),
+        (tmp_path, "not a regular file"),
+        (empty, "empty"),
+        (big, "limit"),
+    ]:
         with pytest.raises(InvalidInputError, match=message):
             normalize_input("file_notes", {"path": str(path)}, max_file_bytes=1024)
 
@@ -58,7 +67,8 @@ def test_paths_must_be_real_non_empty_files_under_the_limit(tmp_path: Path) -> N
 def test_importing_the_sdk_does_not_import_heavy_packages() -> None:
     code = (
         "import sys, eduscribe_sdk, eduscribe_sdk.client, eduscribe_sdk.processors;"
-        "heavy = {'faster_whisper', 'pypdf', 'av', 'pandas', 'ipywidgets', 'openai', 'youtube_transcript_api'};"
+        "heavy = {'faster_whisper', 'pypdf', 'av', 'pandas', 'ipywidgets', 'openai',"
+        " 'youtube_transcript_api'};"
         "print(sorted(heavy & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
