@@ -39,7 +39,7 @@ def extract_for_job(input_data: Mapping[str, Any], ctx: JobContext) -> Extracted
 
 
 def process_file(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
-    from ..notes import NoteSource, generate_notes  # type: ignore[attr-defined, unused-ignore]
+    from ..notes import NoteSource, generate_notes
 
     document = extract_for_job(input_data, ctx)
     path = Path(str(input_data["path"]))

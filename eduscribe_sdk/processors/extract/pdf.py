@@ -47,6 +47,7 @@ def _library_errors() -> tuple[type[BaseException], ...]:
         ArithmeticError,
         RecursionError,
         AssertionError,
+        NotImplementedError,
         zlib.error,
         struct.error,
     )
@@ -77,6 +78,11 @@ def extract_pdf(
             ) from exc
         except PdfStreamError as exc:
             raise document_error(path, f"the PDF is truncated or damaged ({exc})") from exc
+        except NotImplementedError as exc:
+            # Certificate (public-key) security and exotic crypt filters land here.
+            raise document_error(
+                path, f"the PDF uses an encryption or feature that is not supported ({exc})"
+            ) from exc
         except errors as exc:
             raise document_error(path, f"the PDF is damaged and cannot be read ({exc})") from exc
         if page_count == 0:
