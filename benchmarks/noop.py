@@ -1,0 +1,37 @@
+"""Jobs that do (almost) nothing, so a benchmark measures the queue and not the work.
+
+``noop`` is plugged into EduScribe with ``EDUSCRIBE_PROCESSORS=text_notes=benchmarks.noop:noop``.
+A ``content`` of ``"sleep:<seconds>"`` holds a job slot that long (the "busy worker" latency
+case), reporting progress every 20 ms as a real processor would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from eduscribe_sdk.processors.base import JobContext
+
+SLEEP_PREFIX = "sleep:"
+STEP_S = 0.02
+
+
+def noop(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
+    content = input_data.get("content")
+    if isinstance(content, str) and content.startswith(SLEEP_PREFIX):
+        hold(float(content[len(SLEEP_PREFIX) :]), ctx.progress)
+    ctx.progress(100)
+    return {"summary": ""}
+
+
+def hold(seconds: float, report: Any = None) -> None:
+    began = time.monotonic()
+    while (elapsed := time.monotonic() - began) < seconds:
+        if report is not None:
+            report(min(99, int(100 * elapsed / seconds)))
+        time.sleep(STEP_S)
+
+
+def rq_noop() -> None:
+    """RQ's job: a module-level function the worker imports by name."""
