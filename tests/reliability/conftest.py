@@ -1,0 +1,163 @@
+"""Helpers for the reliability suite: real worker processes, event history, slow switch.
+
+Long variants are marked ``slow`` and skipped unless ``EDUSCRIBE_RUN_SLOW=1`` is set, or
+``--run-slow`` is given together with this folder as a path (``pytest tests/reliability
+--run-slow``): pytest reads options only from conftests it loads before parsing the command
+line, and a plain ``pytest`` from the repository root loads this file too late for that.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from eduscribe_sdk import Settings
+from eduscribe_sdk.models import JobEvent
+from eduscribe_sdk.store import Store
+from tests.conftest import REPO
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        default=False,
+        help="run the long reliability variants (or set EDUSCRIBE_RUN_SLOW=1)",
+    )
+
+
+def slow_enabled(config: pytest.Config) -> bool:
+    # getoption raises when the option was never registered (plain `pytest` from the root).
+    return os.environ.get("EDUSCRIBE_RUN_SLOW") == "1" or bool(config.getoption("--run-slow", default=False))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if slow_enabled(config):
+        return
+    skip = pytest.mark.skip(reason="long variant: set EDUSCRIBE_RUN_SLOW=1 (or --run-slow)")
+    for item in items:
+        if item.get_closest_marker("slow") and HERE in Path(str(item.fspath)).parents:
+            item.add_marker(skip)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, *, every: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
+def all_events(store: Store) -> list[JobEvent]:
+    """The whole event stream from its start (the tests stay far below its cap)."""
+    events: list[JobEvent] = []
+    cursor = "0-0"
+    while batch := store.read_events(cursor, count=5000):
+        events += batch
+        cursor = batch[-1].id
+    return events
+
+
+def events_by_job(store: Store) -> dict[str, list[str]]:
+    kinds: dict[str, list[str]] = defaultdict(list)
+    for event in all_events(store):
+        kinds[event.job_id].append(event.kind)
+    return kinds
+
+
+class WorkerProcess:
+    """``dramatiq eduscribe_sdk.actors`` in its own process group, with the scripted processor."""
+
+    def __init__(
+        self,
+        redis_url: str,
+        home: Path,
+        *,
+        threads: int = 1,
+        name: str = "worker",
+        env: dict[str, str] | None = None,
+    ) -> None:
+        home.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        full_env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("EDUSCRIBE_", "WORKER_", "OPENAI_"))},
+            "EDUSCRIBE_REDIS_URL": redis_url,
+            "EDUSCRIBE_HOME": str(home),
+            "EDUSCRIBE_PROCESSORS": "text_notes=tests.core.jobs:scripted",
+            "WORKER_MAX_CONCURRENT_JOBS": str(threads),
+            "WORKER_RETRY_DELAY": "50",
+            # The broker appends a per-start suffix, so ids of this process start with "<name>/".
+            "WORKER_ID": name,
+            "PYTHONPATH": str(REPO),
+            **(env or {}),
+        }
+        self.log = home / f"{name}.log"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dramatiq",
+                "eduscribe_sdk.actors",
+                "--processes",
+                "1",
+                "--threads",
+                str(threads),
+            ],
+            cwd=REPO,
+            env=full_env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def owns(self, worker_id: str | None) -> bool:
+        return bool(worker_id) and str(worker_id).startswith(f"{self.name}/")
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the whole group (dramatiq's parent and its worker child): no goodbye to Redis."""
+        if self.alive:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.alive:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def spawn_worker(redis_url: str, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def spawn(*, url: str | None = None, **kwargs: object) -> WorkerProcess:
+        worker = WorkerProcess(url or redis_url, tmp_path / "home", **kwargs)  # type: ignore[arg-type]
+        started.append(worker)
+        return worker
+
+    yield spawn
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def rel_settings(fast_settings: Settings) -> Settings:
+    """fast_settings with the product's own heartbeat timeout (10 s), as subprocess workers use."""
+    return replace(fast_settings, heartbeat_timeout_s=10.0, heartbeat_interval_s=2.0)
