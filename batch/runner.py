@@ -437,12 +437,15 @@ def _select(info: BatchInfo, row_ids: Sequence[str]) -> list[BatchRow]:
 
 
 def cancel_batch(client: Client, info: BatchInfo, row_ids: Sequence[str] = ()) -> list[str]:
-    """Cancel the unfinished jobs of the batch (or of the given rows); returns their row ids."""
+    """Cancel the unfinished jobs of the batch (or of the given rows).
+
+    Returns every row that stopped: the cancelled ones and their dependents, now skipped.
+    """
     rows = _select(info, row_ids)
-    records = client.get_jobs([row.job_id for row in rows])
-    targets = {r.id for r in records if r is not None and not r.finished}
-    cancelled = set(_cancel_quietly(client, [row.job_id for row in rows if row.job_id in targets]))
-    return [row.row_id for row in rows if row.job_id in cancelled]
+    before = {r.id for r in client.get_jobs(info.job_ids) if r is not None and not r.finished}
+    _cancel_quietly(client, [row.job_id for row in rows if row.job_id in before])
+    after = {r.id for r in client.get_jobs(info.job_ids) if r is not None and r.finished}
+    return [row.row_id for row in info.rows if row.job_id in before & after]
 
 
 def retry_batch(client: Client, info: BatchInfo, row_ids: Sequence[str] = ()) -> list[str]:

@@ -31,7 +31,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("text empty", HEADER + "a,text,,,,,,,,\n", ["line 2: source: must not be empty"]),
     ("file path missing", HEADER + "a,file,,,,,,,,\n", ["line 2: source: a file path is required"]),
     ("file not found", HEADER + "a,file,nope.md,,,,,,,\n", ["line 2: source: file not found"]),
-    ("file outside", HEADER + "a,file,../outside.md,,,,,,,\n", ["line 2: source: '../outside.md' is outside"]),
+    (
+        "file outside",
+        HEADER + "a,file,../outside.md,,,,,,,\n",
+        ["line 2: source: '../outside.md' is outside"],
+    ),
     ("youtube url", HEADER + "a,youtube,https://vimeo.com/1234,,,,,,,\n", ["line 2: source: not a YouTube"]),
     ("options json", HEADER + 'a,text,hello,,,,,,,"{bad"\n', ["line 2: options: not valid JSON"]),
     ("options not object", HEADER + "a,text,hello,,,,,,,[1]\n", ["line 2: options: must be a JSON object"]),
@@ -43,7 +47,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("quiz value", HEADER + "a,text,hello,,,maybe,,,,\n", ["line 2: quiz: must be true or false"]),
     ("language", HEADER + "a,text,hello,,,,english!,,,\n", ["line 2: language: must be a language code"]),
     ("priority unknown", HEADER + "a,text,hello,,,,,asap,,\n", ["line 2: priority: unknown priority 'asap'"]),
-    ("priority above tier", HEADER + "a,text,hello,,,,,high,,\n", ["line 2: priority: user 'tester' has the free tier"]),
+    (
+        "priority above tier",
+        HEADER + "a,text,hello,,,,,high,,\n",
+        ["line 2: priority: user 'tester' has the free tier"],
+    ),
     ("depends unknown", HEADER + "a,text,hello,,zz,,,,,\n", ["line 2: depends_on: unknown id(s): zz"]),
     ("depends self", HEADER + "a,text,hello,,a,,,,,\n", ["line 2: depends_on: 'a' depends on itself"]),
     (
@@ -51,7 +59,11 @@ CASES: list[tuple[str, str, list[str]]] = [
         HEADER + "a,text,x,,c,,,,,\nb,text,y,,a,,,,,\nc,text,z,,b,,,,,\n",
         ["line 2: depends_on: dependency cycle: a -> c -> b -> a"],
     ),
-    ("summary source", HEADER + "a,text,x,,,,,,,\ns,summary,oops,,a,,,,,\n", ["line 3: source: must be empty"]),
+    (
+        "summary source",
+        HEADER + "a,text,x,,,,,,,\ns,summary,oops,,a,,,,,\n",
+        ["line 3: source: must be empty"],
+    ),
     ("summary no deps", HEADER + "s,summary,,,,,,,,\n", ["line 2: depends_on: a course_summary job needs"]),
     ("too many cells", "id,type,source\na,text,hello,extra\n", ["line 2: has 4 cells; the header has 3"]),
     ("unclosed quote", 'id,type,source\na,text,"hello\n', ["file: not a valid CSV file"]),
@@ -129,7 +141,9 @@ def test_not_utf8_is_a_clear_error(
 def test_bom_and_case_insensitive_columns_are_accepted(
     cli: Invoke, write_csv: Callable[..., Path], redis_url: str
 ) -> None:
-    path = write_csv("\ufeffID,Type,Source,Depends_On\na,TEXT,caf\u00e9 notes,\nb,text_notes,more,a\n".encode())
+    path = write_csv(
+        "\ufeffID,Type,Source,Depends_On\na,TEXT,caf\u00e9 notes,\nb,text_notes,more,a\n".encode()
+    )
     result = cli("validate", path, "--redis", redis_url)
     assert result.exit_code == 0, result.output
     rows = read_course(path).rows
