@@ -63,6 +63,11 @@ class JobHandle:
     def output(self) -> dict[str, Any] | None:
         return self.record.output_data
 
+    @property
+    def estimated_wait_seconds(self) -> float | None:
+        """Expected seconds until this queued job starts (None when it is not queued)."""
+        return self.client.estimated_wait_seconds(self.record)
+
     def refresh(self) -> JobHandle:
         self.record = self.client.get_job(self.id)
         return self
@@ -345,6 +350,16 @@ class Client:
 
     def get_jobs(self, job_ids: Sequence[str]) -> list[JobRecord | None]:
         return self.store.get_many(job_ids)
+
+    def estimated_wait_seconds(self, job: JobRecord | str) -> float | None:
+        """Seconds until a queued job starts: the jobs ahead of it times the mean observed
+        duration of the queued mix (per job type), spread over the live workers' job slots."""
+        from .stats import estimated_wait_seconds
+
+        record = job if isinstance(job, JobRecord) else self.get_job(job)
+        if record.status is not JobStatus.QUEUED or record.queue_position is None:
+            return None
+        return estimated_wait_seconds(self.store.stats_snapshot(recent=0), record.queue_position)
 
     def job(self, job_id: str) -> JobHandle:
         return JobHandle(self, self.get_job(job_id))

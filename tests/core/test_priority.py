@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from eduscribe_sdk import Client, JobRecord, Settings
 from tests.core.jobs import OVERRIDES, plan
 
@@ -19,8 +21,9 @@ def test_urgent_jobs_start_before_every_queued_low_job(redis_url: str, fast_sett
         producer.set_user_tier("premium-user", "premium")
         # Given a backlog of low jobs and a worker already busy with one of them
         low = [producer.create_job("text_notes", plan(sleep=0.3), title=f"low{i}") for i in range(5)]
+        cursor = producer.store.last_event_id()
         with Client(redis_url, workers=1, settings=settings) as worker:
-            first = worker.watch([low[0].id], timeout=10)
+            first = worker.watch([low[0].id], since=cursor, timeout=10)
             next(e for e in first if e.kind == "started")
             # When urgent and high jobs are sent later
             high = [
@@ -64,3 +67,18 @@ def test_an_old_low_job_is_served_as_one_tier_higher(redis_url: str, fast_settin
         with Client(redis_url, workers=1, settings=settings) as worker:
             records = worker.wait_all([old_low.id, fresh_normal.id, fresh_low.id], timeout=30)
     assert start_order(records) == ["old-low", "fresh-normal", "fresh-low"]
+
+
+def test_estimated_wait_uses_observed_durations_and_live_slots(
+    redis_url: str, fast_settings: Settings
+) -> None:
+    settings = replace(fast_settings, processor_overrides=OVERRIDES, worker_threads=1)
+    with Client(redis_url, workers=1, settings=settings) as client:
+        client.wait_all([client.create_job("text_notes", plan(sleep=0.2)).id for _ in range(3)], timeout=30)
+    with Client(redis_url, workers=0, settings=settings) as client:
+        queued = [client.create_job("text_notes", plan()) for _ in range(4)]
+        # No live worker: one slot is assumed, so the wait grows with the position.
+        waits = [client.estimated_wait_seconds(j.id) for j in queued]
+        assert waits[0] == 0.0
+        assert waits[1] is not None and 0.15 < waits[1] < 1.0
+        assert waits[3] == pytest.approx(3 * waits[1])
