@@ -301,3 +301,21 @@ def test_installed_languages_include_english() -> None:
 def test_min_page_chars_is_small() -> None:
     # A threshold above a typical line would OCR pages that do have a text layer.
     assert 0 < pdf.MIN_PAGE_CHARS < 80
+
+
+def test_ocr_uses_the_language_hint(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def fake_ocr(image: object, *, command: str, language: str, timeout: float = 0) -> str:
+        calls.append(language)
+        return "Erkannter Text einer eingescannten Seite"
+
+    monkeypatch.setattr(ocr, "tesseract_command", lambda: "/usr/bin/tesseract")
+    monkeypatch.setattr(ocr, "installed_languages", lambda command: frozenset({"deu", "eng", "osd"}))
+    monkeypatch.setattr(ocr, "ocr_image", fake_ocr)
+    path = shared_data / "documents/pdf/scanned/docling_ocr_test_image_only.pdf"
+    german = extract_document(path, language="de")
+    assert calls == ["deu"] and german.ocr is True
+    assert german.text == "Erkannter Text einer eingescannten Seite"
+    extract_document(path, language="pt")  # not installed: English
+    assert calls == ["deu", "eng"]

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 MIN_PAGE_CHARS = 25
 
 _TESSERACT_HINT = "apt-get install tesseract-ocr"
+_NEEDS_PASSWORD = "the PDF is encrypted and needs a password (give it as options.password)"
 _FILE_NAME_TITLE = re.compile(
     r"^[\w\-. ]+\.(pdf|docx?|pptx?|odt|tex|dvi|ps|rtf|txt|jpe?g|png|tiff?)$|^[\w-]*_[\w-]*$", re.IGNORECASE
 )
@@ -61,17 +62,21 @@ def extract_pdf(
     progress: Progress | None = None,
     max_chars: int,
 ) -> ExtractedDocument:
-    from pypdf.errors import DependencyError, PdfStreamError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfStreamError, WrongPasswordError
 
     errors = _library_errors()
     # An open file, not the path: given a path pypdf reads the whole file into memory first.
     with path.open("rb") as handle:
         try:
-            reader = _open(path, handle)
+            reader = _open(handle)
             _unlock(path, reader, password)
             page_count = len(reader.pages)
         except EduscribeError:
             raise
+        except WrongPasswordError as exc:
+            raise document_error(path, "the PDF is encrypted and the password given is wrong") from exc
+        except FileNotDecryptedError as exc:
+            raise document_error(path, _NEEDS_PASSWORD) from exc
         except DependencyError as exc:
             raise document_error(
                 path, "the PDF uses AES encryption, which needs the 'cryptography' package"
@@ -92,7 +97,7 @@ def extract_pdf(
         )
 
 
-def _open(path: Path, handle: Any) -> PdfReader:
+def _open(handle: Any) -> PdfReader:
     from pypdf import PdfReader
 
     # strict=False lets pypdf rebuild a broken xref table, which rescues many real-world files.
@@ -108,9 +113,7 @@ def _unlock(path: Path, reader: PdfReader, password: str | None) -> None:
         # pypdf silently opens files whose *owner* password is empty; a PDF viewer would still
         # ask for the user password, and so do we: only an empty user password means "open".
         if reader.decrypt("") != PasswordType.USER_PASSWORD:
-            raise document_error(
-                path, "the PDF is encrypted and needs a password (give it as options.password)"
-            )
+            raise document_error(path, _NEEDS_PASSWORD)
         return
     if reader.decrypt(password) == PasswordType.NOT_DECRYPTED:
         raise document_error(path, "the PDF is encrypted and the password given is wrong")
