@@ -17,6 +17,8 @@ from benchmarks.noop import hold
 
 URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
 LATENCY_KEY = "bench:latency"
+#: Set by the benchmark to release every sleeper at once.
+STOP_KEY = "bench:stop"
 QUEUE = "bench"
 
 app = Celery("bench", broker=URL)
@@ -44,4 +46,4 @@ def probe(sent: float) -> None:
 
 @app.task(name="bench.sleeper")
 def sleeper(seconds: float) -> None:
-    hold(seconds)
+    hold(seconds, stop=lambda: _results.exists(STOP_KEY))

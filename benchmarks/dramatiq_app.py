@@ -16,6 +16,8 @@ from benchmarks.noop import hold
 
 URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
 LATENCY_KEY = "bench:latency"
+#: Set by the benchmark to release every sleeper at once.
+STOP_KEY = "bench:stop"
 
 broker = RedisBroker(url=URL)
 dramatiq.set_broker(broker)
@@ -36,4 +38,4 @@ def probe(sent: float) -> None:
 
 @dramatiq.actor(queue_name="bench", max_retries=0, time_limit=3_600_000)
 def sleeper(seconds: float) -> None:
-    hold(seconds)
+    hold(seconds, stop=lambda: _results.exists(STOP_KEY))

@@ -8,7 +8,7 @@ case), reporting progress every 20 ms as a real processor would.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from eduscribe_sdk.processors.base import JobContext
@@ -25,11 +25,14 @@ def noop(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     return {"summary": ""}
 
 
-def hold(seconds: float, report: Any = None) -> None:
+def hold(seconds: float, report: Any = None, stop: Callable[[], object] | None = None) -> None:
+    """Occupy the calling thread (not the CPU) for ``seconds``, or until ``stop()`` is true."""
     began = time.monotonic()
     while (elapsed := time.monotonic() - began) < seconds:
         if report is not None:
             report(min(99, int(100 * elapsed / seconds)))
+        if stop is not None and stop():
+            return
         time.sleep(STEP_S)
 
 
