@@ -7,6 +7,7 @@ at a new temporary folder just before each notebook's kernel starts, and any
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -45,4 +46,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         else:
             os.environ[name] = value
     for home in _HOMES:
+        _stop_embedded_redis(home)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _stop_embedded_redis(home: Path) -> None:
+    """A notebook that failed before ``client.close()`` leaves its embedded Redis running."""
+    url_file = home / "redis.url"
+    if not url_file.is_file():
+        return
+    import redis
+
+    server = redis.Redis.from_url(url_file.read_text().strip(), socket_timeout=5)
+    with contextlib.suppress(redis.RedisError):
+        server.shutdown(nosave=True)
