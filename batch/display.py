@@ -43,7 +43,7 @@ def _running(row_ids: Sequence[str], records: Sequence[JobRecord | None]) -> lis
     return [
         (row_id, r)
         for row_id, r in zip(row_ids, records, strict=True)
-        if r is not None and r.status in (JobStatus.PROCESSING, JobStatus.RETRYING)
+        if r is not None and r.status is JobStatus.PROCESSING
     ]
 
 

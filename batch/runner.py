@@ -370,8 +370,10 @@ def wait_for(
         if not unfinished:
             return records
         # No job ids to watch(): it would re-read all of them first; filter the stream here.
+        # Other jobs' events keep watch() from timing out on a busy deployment, hence the deadline.
+        deadline = time.monotonic() + refresh_s
         for event in client.watch(None, timeout=refresh_s):
-            if event.job_id in unfinished:
+            if event.job_id in unfinished or time.monotonic() > deadline:
                 break
         # Big batches: keep the re-reads a small share of the time.
         time.sleep(max(0.0, min(2.0, 3 * fetch_s) - (time.monotonic() - began)))
