@@ -63,7 +63,14 @@ class EduScribe:
             "WORKER_MAX_CONCURRENT_JOBS": str(THREADS),
             "EDUSCRIBE_PROCESSORS": NOOP_PROCESSOR,
         }
-        command = [*python_tool("dramatiq"), "eduscribe_sdk.actors", "--processes", "1", "--threads", str(THREADS)]
+        command = [
+            *python_tool("dramatiq"),
+            "eduscribe_sdk.actors",
+            "--processes",
+            "1",
+            "--threads",
+            str(THREADS),
+        ]
         self.client = stack.enter_context(Client(self.url, user_id="bench", workers=0, settings=Settings()))
         stack.enter_context(WorkerProcesses([command], env))
         wait_until(lambda: self.client.store.workers(), timeout=60, what="eduscribe worker", interval=0.05)
@@ -78,9 +85,13 @@ class EduScribe:
     def occupy(self, slots: int) -> None:
         from eduscribe_sdk.models import JobStatus
 
-        self.sleepers = [self.client.create_job("text_notes", {"content": "sleep:600"}).id for _ in range(slots)]
+        self.sleepers = [
+            self.client.create_job("text_notes", {"content": "sleep:600"}).id for _ in range(slots)
+        ]
         wait_until(
-            lambda: self.client.store.count(status=JobStatus.PROCESSING) >= slots, timeout=30, what="busy slots"
+            lambda: self.client.store.count(status=JobStatus.PROCESSING) >= slots,
+            timeout=30,
+            what="busy slots",
         )
 
     def release(self) -> None:
@@ -90,7 +101,9 @@ class EduScribe:
     def dag_release(self) -> float:
         tag = uuid.uuid4().hex[:10]
         parent = self.client.prepare_job("text_notes", {"content": "parent"}, id=f"{tag}-p")
-        child = self.client.prepare_job("text_notes", {"content": "child"}, id=f"{tag}-c", depends_on=[parent.id])
+        child = self.client.prepare_job(
+            "text_notes", {"content": "child"}, id=f"{tag}-c", depends_on=[parent.id]
+        )
         self.client.create_jobs([parent, child])
         done_parent, done_child = self.client.wait_all([parent.id, child.id], timeout=30)
         assert done_parent.completed_at is not None and done_child.started_at is not None
@@ -117,14 +130,22 @@ class _Baseline:
         self.conn = redis.Redis.from_url(self.url)
         stack.callback(self.conn.close)
         workers = stack.enter_context(WorkerProcesses([self.command()], {"BENCH_REDIS_URL": self.url}))
-        wait_until(lambda: workers.check_alive() or self.ready(), timeout=60, what=f"{self.name} worker", interval=0.05)
+        wait_until(
+            lambda: workers.check_alive() or self.ready(),
+            timeout=60,
+            what=f"{self.name} worker",
+            interval=0.05,
+        )
         self.probe()
 
     def probe(self) -> float:
         before = self.conn.llen(LATENCY_KEY)
         self.send("probe", (time.time(),))
         wait_until(
-            lambda: self.conn.llen(LATENCY_KEY) > before, timeout=30, what=f"{self.name} probe", interval=0.0005
+            lambda: self.conn.llen(LATENCY_KEY) > before,
+            timeout=30,
+            what=f"{self.name} probe",
+            interval=0.0005,
         )
         return float(self.conn.lindex(LATENCY_KEY, -1))
 

@@ -56,7 +56,9 @@ def _measure(
     timeout: float,
 ) -> Throughput:
     with workers:
-        wait_until(lambda: workers.check_alive() or ready(), timeout=60, what=f"{system} workers", interval=0.05)
+        wait_until(
+            lambda: workers.check_alive() or ready(), timeout=60, what=f"{system} workers", interval=0.05
+        )
         # Warm-up: imports, connections and first-call costs stay out of the timed run.
         enqueue(4 * THREADS * processes)
         wait_until(done, timeout=60, what=f"{system} warm-up")
@@ -87,9 +89,7 @@ def eduscribe(server: RedisServer, processes: int, jobs: int, timeout: float) ->
         def enqueue(n: int) -> None:
             nonlocal expected
             tag = uuid.uuid4().hex[:8]
-            specs = [
-                client.prepare_job("text_notes", {"content": "noop"}, id=f"{tag}-{i}") for i in range(n)
-            ]
+            specs = [client.prepare_job("text_notes", {"content": "noop"}, id=f"{tag}-{i}") for i in range(n)]
             client.create_jobs(specs)
             expected += n
 
@@ -151,11 +151,24 @@ def celery(server: RedisServer, processes: int, jobs: int, timeout: float) -> Th
     conn = redis.Redis.from_url(url)
     commands = [
         [
-            *python_tool("celery"), "-A", "benchmarks.celery_app", "worker",
-            "--pool", "threads", "-c", str(THREADS), "-n", f"w{i}-{uuid.uuid4().hex[:6]}@%h",
-            "-Q", "bench", "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "--loglevel", "WARNING",
-        ]  # fmt: skip
+            *python_tool("celery"),
+            "-A",
+            "benchmarks.celery_app",
+            "worker",
+            "--pool",
+            "threads",
+            "-c",
+            str(THREADS),
+            "-n",
+            f"w{i}-{uuid.uuid4().hex[:6]}@%h",
+            "-Q",
+            "bench",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "WARNING",
+        ]
         for i in range(processes)
     ]
     empty_since: list[float] = []
@@ -209,9 +222,18 @@ def rq(server: RedisServer, processes: int, jobs: int, timeout: float) -> Throug
     queue = Queue("bench", connection=conn)
     commands = [
         [
-            *python_tool("rq"), "worker", "-w", "rq.worker.SimpleWorker", "-u", url, "-q",
-            "--disable-job-desc-logging", "-n", f"w{i}-{uuid.uuid4().hex[:6]}", "bench",
-        ]  # fmt: skip
+            *python_tool("rq"),
+            "worker",
+            "-w",
+            "rq.worker.SimpleWorker",
+            "-u",
+            url,
+            "-q",
+            "--disable-job-desc-logging",
+            "-n",
+            f"w{i}-{uuid.uuid4().hex[:6]}",
+            "bench",
+        ]
         for i in range(processes)
     ]
     expected = 0
