@@ -1,0 +1,61 @@
+"""Every benchmark module runs end to end at tiny sizes, so the benchmark code cannot rot.
+
+The figures are meaningless at these sizes; only the shape of the report is checked.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from benchmarks import run
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def test_every_section_runs_at_tiny_sizes(tmp_path: Path) -> None:
+    baselines = tuple(name for name in ("dramatiq", "celery", "rq") if name == "dramatiq" or _installed(name))
+    sizes = replace(
+        run.QUICK,
+        queue_jobs=40,
+        queue_rq_jobs=20,
+        queue_processes=(1,),
+        queue_systems=("eduscribe", *baselines),
+        bulk_rows=200,
+        read_levels=(200, 600),
+        read_repeat=2,
+        idle_probes=1,
+        busy_probes=2,
+        latency_baselines=tuple(b for b in baselines if b != "rq"),
+        memory_jobs=20,
+    )
+    sections = [s for s in run.SECTIONS if s != "processors"]
+    out = tmp_path / "report.json"
+    report = run.execute(sections, sizes, json_path=out, mode="smoke")
+
+    saved = json.loads(out.read_text())
+    assert list(saved["sections"]) == sections
+    for section in sections:
+        result = saved["sections"][section]
+        assert result.get("rows") or result.get("skipped"), section
+    queue = {r["baseline"] for r in report["sections"]["queue"]["rows"] if r["baseline"]}
+    assert queue == set(baselines)
+    assert all(r["value"] and r["value"] > 0 for r in report["sections"]["reads"]["rows"])
+    assert "DAG release" in run.format_table(report, markdown=True)
+
+
+def test_processor_section_on_the_shared_material(shared_data: Path) -> None:
+    from benchmarks import bench_processors
+
+    result = bench_processors.run(quick=True)
+    metrics = [row["metric"] for row in result["rows"]]
+    assert any("10,000-word" in m for m in metrics)
+    assert any(m.startswith("audio RTF") for m in metrics)
