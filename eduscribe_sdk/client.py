@@ -90,8 +90,14 @@ class JobHandle:
             f"<JobHandle {self.id} {self.record.job_type.value} {self.status.value} {self.progress}%{where}>"
         )
 
+    def card(self) -> Any:
+        """A live job card widget with Cancel / Retry buttons (text outside Jupyter)."""
+        from .notebook import job_card
+
+        return job_card(self.client, self)
+
     def _repr_html_(self) -> str:
-        from .notebook import job_card_html
+        from .notebook_render import job_card_html
 
         return job_card_html(self.record)
 
@@ -118,6 +124,7 @@ class Client:
         self.user_id = user_id or _default_user()
         self._server: EmbeddedServer | None = None
         self._worker: InProcessWorker | None = None
+        self.closed = False
         url = url or self.settings.redis_url
         if url is None:
             self._server = EmbeddedServer(self.settings.home)
@@ -140,6 +147,7 @@ class Client:
     # --- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
         """Stop in-process workers and the embedded server this client started."""
+        self.closed = True
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.stop()

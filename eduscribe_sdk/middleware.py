@@ -121,6 +121,12 @@ def _details(exc: BaseException, run: JobRun, *, transient: bool) -> dict[str, A
 class JobLifecycle(Middleware):
     """Status tracking driven by dramatiq's hooks; actors themselves stay thin."""
 
+    @property
+    def actor_options(self) -> set[str]:
+        # Actors declare ``throws`` so that dramatiq logs an expected job failure in one line
+        # instead of a traceback; the full details go to the job record.
+        return {"throws"}
+
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         pbroker: PriorityBroker = broker  # type: ignore[assignment]
         store = pbroker.store
@@ -164,10 +170,12 @@ class JobLifecycle(Middleware):
             limit = run.settings.time_limit_ms(run.started.job_type) // 1000
             message_text = f"time limit of {limit} s exceeded"
             details = _details(exception, run, transient=False)
+            logger.warning("job %s failed: %s", job_id, message_text)
             _persist(lambda: store.fail(job_id, worker, attempt, message_text, details), what="fail")
         elif isinstance(exception, PermanentError | InvalidInputError):
             details = _details(exception, run, transient=False)
             text = str(exception)
+            logger.warning("job %s failed: %s", job_id, text)
             _persist(lambda: store.fail(job_id, worker, attempt, text, details), what="fail")
         else:
             self._retry_or_fail(run, exception)
@@ -186,6 +194,7 @@ class JobLifecycle(Middleware):
         retries = run.started.retry_count
         if retries >= run.started.max_retries:
             final = f"gave up after {retries} retries: {text}" if retries else text
+            logger.warning("job %s failed: %s", job_id, final)
             _persist(lambda: store.fail(job_id, worker, attempt, final, details), what="fail")
             return
         settings = run.settings
@@ -194,6 +203,7 @@ class JobLifecycle(Middleware):
             delay = max(delay, int(exception.retry_after * 1000))
         # Jitter spreads retries of jobs that failed together (e.g. one rate limit).
         delay = int(min(settings.max_retry_delay_ms, delay) * random.uniform(1.0, 1.25))
+        logger.warning("job %s will be retried in %.1f s: %s", job_id, delay / 1000, text)
         _persist(lambda: store.retry_later(job_id, worker, attempt, delay, text, details), what="retry")
 
 

@@ -130,9 +130,10 @@ class JobRecord:
         data["depends_on"] = list(self.depends_on)
         return data
 
-    def _repr_markdown_(self) -> str | None:
-        markdown = (self.output_data or {}).get("markdown")
-        return markdown if isinstance(markdown, str) else None
+    def _repr_html_(self) -> str:
+        from .notebook_render import job_card_html
+
+        return job_card_html(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,11 @@ from dataclasses import replace
 from typing import Any
 
 import dramatiq
+from dramatiq.middleware import Shutdown, TimeLimitExceeded
 
 from .broker import LOGICAL_QUEUE, PriorityBroker
 from .config import Settings
+from .errors import EduscribeError
 from .middleware import current_run
 from .models import JobType
 from .processors import get_processor
@@ -47,6 +49,8 @@ def declare_actors(broker: PriorityBroker) -> dict[JobType, dramatiq.Actor[Any, 
             broker=broker,
             time_limit=broker.settings.time_limit_ms(job_type.value),
             notify_shutdown=True,
+            # Expected outcomes: the lifecycle middleware records them on the job.
+            throws=(EduscribeError, Shutdown, TimeLimitExceeded),
         )
         actors[job_type] = declare(run_job)
     return actors
