@@ -210,7 +210,11 @@ class Store:
         """
         prepared = [(spec.id or str(uuid.uuid4()), spec) for spec in specs]
         if len(prepared) > CREATE_CHUNK:
+            # Each chunk is atomic on its own, so everything a chunk could refuse is checked
+            # for the whole batch first.
             self._check_dependencies_exist(prepared)
+            self._check_ids_are_new(prepared)
+            self._check_priorities(prepared)
         results: list[tuple[str, JobStatus, Priority]] = []
         for start in range(0, len(prepared), CREATE_CHUNK):
             chunk = prepared[start : start + CREATE_CHUNK]
@@ -250,6 +254,26 @@ class Store:
         missing = [dep for dep, found in zip(outside, pipe.execute(), strict=True) if not found]
         if missing:
             raise UnknownDependencyError(missing)
+
+    def _check_ids_are_new(self, prepared: Sequence[tuple[str, JobSpec]]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id, _ in prepared:
+            pipe.exists(self.keys.job(job_id))
+        taken = [job_id for (job_id, _), found in zip(prepared, pipe.execute(), strict=True) if found]
+        if taken:
+            raise InvalidInputError(f"job id(s) already exist: {','.join(taken)}", field="id")
+
+    def _check_priorities(self, prepared: Sequence[tuple[str, JobSpec]]) -> None:
+        users = sorted({spec.user_id for _, spec in prepared})
+        tiers = dict(zip(users, self.redis.hmget(self.keys.tiers, users), strict=True))
+        for index, (_, spec) in enumerate(prepared, start=1):
+            tier = Tier(tiers[spec.user_id] or Tier.FREE)
+            if spec.priority is not None and spec.priority.rank < tier.priority.rank:
+                raise PriorityNotAllowedError(
+                    f"user {spec.user_id!r} has the {tier.value} tier, which allows priority "
+                    f"{tier.priority.value} or lower; {spec.priority.value} was requested (job {index})",
+                    field="priority",
+                )
 
     @staticmethod
     def _creation_error(message: str, chunk: Sequence[tuple[str, JobSpec]], *, offset: int) -> Exception:

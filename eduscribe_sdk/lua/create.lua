@@ -43,35 +43,59 @@ if #unknown > 0 then return redis.error_reply('UNKNOWN ' .. table.concat(unknown
 local now = now_s()
 local stamp = string.format('%.6f', now)
 local result = {}
+local status_of = {}  -- statuses decided in this call, for dependencies inside the batch
+local counts = {}
+-- Each job is written once, straight into its final status: no waiting -> queued hop.
 for _, j in ipairs(jobs) do
   local key = k_job(j.id)
-  redis.call('HSET', key, 'id', j.id, 'user_id', j.user_id, 'job_type', j.job_type,
-    'status', 'waiting', 'priority', j.priority, 'input', j.input, 'progress', 0,
+  local pending, broken = 0, nil
+  for _, d in ipairs(j.deps) do
+    local s = status_of[d] or redis.call('HGET', k_job(d), 'status')
+    if s ~= 'completed' then
+      if FINISHED[s] then broken = broken or d else pending = pending + 1 end
+    end
+    redis.call('SADD', k_dependents(d), j.id)
+  end
+  local status = 'waiting'
+  if broken then status = 'skipped' elseif pending == 0 then status = 'queued' end
+  status_of[j.id] = status
+  local fields = {'id', j.id, 'user_id', j.user_id, 'job_type', j.job_type,
+    'status', status, 'priority', j.priority, 'input', j.input, 'progress', 0,
     'retry_count', 0, 'max_retries', j.max_retries, 'created_at', stamp, 'updated_at', stamp,
-    'queued_at', stamp, 'estimated_duration', j.estimated, 'title', j.title,
-    'batch_id', j.batch_id, 'depends_on', j.depends_on, 'attempt', 0)
+    'estimated_duration', j.estimated, 'title', j.title, 'batch_id', j.batch_id,
+    'depends_on', j.depends_on, 'attempt', 0, 'pending', pending}
+  local rec = {id = j.id, status = status, priority = j.priority, job_type = j.job_type,
+               created_at = stamp, batch_id = j.batch_id}
+  if status == 'queued' then
+    -- Same clock reading for the whole batch: a microsecond step keeps FIFO order (see enqueue).
+    local score = now * 1000 + SEQ * 0.001
+    SEQ = SEQ + 1
+    table.insert(fields, 'queued_at')
+    table.insert(fields, string.format('%.6f', score / 1000))
+    redis.call('ZADD', queue_key(j.priority), string.format('%.3f', score), j.id)
+    WAKE = true
+  else
+    table.insert(fields, 'queued_at')
+    table.insert(fields, stamp)
+  end
+  if status == 'skipped' then
+    for _, v in ipairs({'completed_at', stamp, 'error_message', 'dependency ' .. broken .. ' did not complete'}) do
+      table.insert(fields, v)
+    end
+    redis.call('ZADD', k_index_finished(), now, j.id)
+  end
+  redis.call('HSET', key, unpack(fields))
   redis.call('ZADD', k_index_all(), now, j.id)
   redis.call('ZADD', k_index_user(j.user_id), now, j.id)
   if j.batch_id ~= '' then redis.call('ZADD', k_index_batch(j.batch_id), now, j.id) end
-  local rec = {id = j.id, status = 'waiting', priority = j.priority, job_type = j.job_type,
-               created_at = stamp, batch_id = j.batch_id}
-  redis.call('ZADD', k_index_status('waiting'), now, j.id)
-  count(rec, 'waiting', 1)
-  for _, d in ipairs(j.deps) do redis.call('SADD', k_dependents(d), j.id) end
-  local pending, broken = pending_of(j.id)
-  if broken then
-    finish(rec, 'skipped', now)
-    redis.call('HSET', key, 'error_message', 'dependency ' .. broken .. ' did not complete')
-    emit(rec, 'skipped', now)
-  elseif pending == 0 then
-    enqueue(rec, now, 'created')
-  else
-    redis.call('HSET', key, 'pending', pending)
-    emit(rec, 'created', now, 0)
-  end
+  redis.call('ZADD', k_index_status(status), now, j.id)
+  local ckey = j.priority .. '|' .. j.job_type .. '|' .. status
+  counts[ckey] = (counts[ckey] or 0) + 1
+  emit(rec, status == 'skipped' and 'skipped' or 'created', now, 0)
   table.insert(result, j.id)
-  table.insert(result, rec.status)
+  table.insert(result, status)
   table.insert(result, j.priority)
 end
+for ckey, n in pairs(counts) do redis.call('HINCRBY', k_counts(), ckey, n) end
 wake()
 return result

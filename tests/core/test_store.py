@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from eduscribe_sdk import (
+    InvalidInputError,
     InvalidTransitionError,
     JobNotFoundError,
     JobStatus,
@@ -309,3 +310,19 @@ def test_maintenance_sweep_repairs_a_stranded_waiting_job(store: Store) -> None:
     store.redis.delete(store.keys.reaper)
     rows = store.fetch("w1", 5)
     assert child in [r[0] for r in rows]
+
+
+def test_a_batch_larger_than_one_script_call_is_still_all_or_nothing(store: Store) -> None:
+    from eduscribe_sdk.store import CREATE_CHUNK
+
+    store.set_user_tier("free", "free")
+    specs = [spec() for _ in range(CREATE_CHUNK + 10)]
+    specs.append(spec(user="free", priority=Priority.URGENT))
+    with pytest.raises(PriorityNotAllowedError, match=f"job {CREATE_CHUNK + 11}"):
+        store.create_jobs(specs)
+    assert store.count() == 0
+    created = store.create_jobs([spec(id=f"j{i}") for i in range(CREATE_CHUNK + 1)])
+    assert len(created) == CREATE_CHUNK + 1 == store.count()
+    with pytest.raises(InvalidInputError, match="already exist: j0"):
+        store.create_jobs([spec(id=f"new{i}") for i in range(CREATE_CHUNK)] + [spec(id="j0")])
+    assert store.count() == CREATE_CHUNK + 1
