@@ -207,6 +207,27 @@ def _clean(text: str, settings: Settings) -> str:
     return _SPACE.sub(" ", text).strip()[:300]
 
 
+def _name_lookup_failed(exc: BaseException) -> bool:
+    """True when a connection failed because the host name could not be resolved."""
+    import socket
+
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror) or type(current).__name__ == "NameResolutionError":
+            return True
+        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
+        pending += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            pending.append(reason)
+    return False
+
+
 def _map_error(exc: Exception, video_id: str, settings: Settings) -> ProcessingError:
     """The SDK error for an exception raised by youtube-transcript-api or requests."""
     from xml.etree.ElementTree import ParseError
@@ -236,6 +257,13 @@ def _map_error(exc: Exception, video_id: str, settings: Settings) -> ProcessingE
         # A watch page without the API key and without a captcha: usually an odd interstitial
         # that the next attempt does not get; the retry budget bounds the cost if it is not.
         return TransientError(f"{video}: YouTube returned a page that could not be read")
+    if isinstance(exc, requests.ConnectionError) and not settings.youtube_proxy and _name_lookup_failed(exc):
+        # No DNS at all means this worker is offline: retrying with back-off only delays the
+        # answer by minutes (the shipped example course runs offline). `retry` once online.
+        return PermanentError(
+            f"{video}: cannot resolve YouTube's address: this worker has no internet access "
+            "(retry the job once it is online, or set EDUSCRIBE_YOUTUBE_PROXY)"
+        )
     if isinstance(exc, requests.Timeout | requests.ConnectionError):  # ProxyError, SSLError too
         via = f" via proxy {mask_url(settings.youtube_proxy)}" if settings.youtube_proxy else ""
         what = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"

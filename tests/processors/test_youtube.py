@@ -615,3 +615,21 @@ def test_processor_end_to_end_with_the_offline_note_generator(yt: responses.Requ
     assert percents[:2] == [10, 50] and percents[-1] == 100
     assert percents == sorted(percents) and all(0 <= p <= 100 for p in percents)
     json.dumps(output)  # stored as JSON in the job record
+
+
+def test_an_offline_worker_fails_at_once_instead_of_retrying_for_minutes() -> None:
+    """A real failed name lookup (RFC 6761: .invalid never resolves) is permanent."""
+    import requests
+
+    from eduscribe_sdk.config import Settings
+    from eduscribe_sdk.errors import PermanentError
+    from eduscribe_sdk.processors.youtube import _map_error
+
+    try:
+        requests.get("http://www.youtube.invalid/watch", timeout=5)
+    except requests.ConnectionError as exc:
+        error = _map_error(exc, "dQw4w9WgXcQ", Settings())
+    else:  # pragma: no cover
+        raise AssertionError("a .invalid host resolved")
+    assert isinstance(error, PermanentError)
+    assert "no internet access" in str(error)
