@@ -15,6 +15,7 @@ import os
 import platform
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -126,7 +127,13 @@ def _bulk_subprocess(sizes: Sizes, why: str) -> dict[str, Any]:
     return {"rows": [], "skipped": f"not importable ({why}); its own output follows", "output": done.stdout}
 
 
-def run_sections(server: RedisServer, sections: Sequence[str], sizes: Sizes) -> dict[str, Any]:
+def run_sections(
+    server: RedisServer,
+    sections: Sequence[str],
+    sizes: Sizes,
+    on_section: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Runs each section; one that fails is reported as such and the others still run."""
     from . import bench_latency, bench_memory, bench_processors, bench_queue, bench_reads
 
     runners: dict[str, Callable[[], dict[str, Any]]] = {
@@ -152,8 +159,14 @@ def run_sections(server: RedisServer, sections: Sequence[str], sizes: Sizes) -> 
     for section in sections:
         began = time.perf_counter()
         print(f"[{section}] running...", file=sys.stderr, flush=True)
-        out[section] = runners[section]()
+        try:
+            out[section] = runners[section]()
+        except Exception as exc:
+            traceback.print_exc()
+            out[section] = {"rows": [], "skipped": f"failed: {type(exc).__name__}: {exc}"}
         out[section]["wall_seconds"] = time.perf_counter() - began
+        if on_section is not None:
+            on_section(out)
         print(f"[{section}] {out[section]['wall_seconds']:.0f} s", file=sys.stderr, flush=True)
     return out
 
