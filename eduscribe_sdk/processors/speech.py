@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import PermanentError
+from .subtitles import Segment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -67,16 +68,6 @@ class MediaInfo:
     sample_rate: int
     channels: int
     has_video: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    start: float
-    end: float
-    text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "text": self.text}
 
 
 @dataclass(frozen=True, slots=True)

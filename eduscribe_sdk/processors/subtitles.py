@@ -9,10 +9,25 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of transcript: seconds from the start, and what was said."""
+
+    start: float
+    end: float
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text}
+
 
 __all__ = [
     "SUBTITLE_FORMATS",
+    "Segment",
     "SubtitleFormat",
     "format_srt",
     "format_subtitles",

@@ -19,6 +19,7 @@ from ..config import Settings, mask_url
 from ..errors import InvalidInputError, PermanentError, ProcessingError, TransientError
 from ..validation import parse_youtube_id
 from .base import JobContext
+from .subtitles import Segment as TranscriptSegment
 
 if TYPE_CHECKING:
     import requests
@@ -48,16 +49,6 @@ BLOCKED_RETRY_AFTER_S = 300.0
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
-
-
-@dataclass(frozen=True, slots=True)
-class TranscriptSegment:
-    start: float
-    end: float
-    text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "text": self.text}
 
 
 @dataclass(frozen=True, slots=True)
