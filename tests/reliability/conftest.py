@@ -24,6 +24,7 @@ from eduscribe_sdk import Settings
 from eduscribe_sdk.models import JobEvent
 from eduscribe_sdk.store import Store
 from tests.conftest import REPO
+from tests.core.jobs import OVERRIDES
 
 HERE = Path(__file__).resolve().parent
 
@@ -159,5 +160,7 @@ def spawn_worker(redis_url: str, tmp_path: Path) -> Iterator[Callable[..., Worke
 
 @pytest.fixture
 def rel_settings(fast_settings: Settings) -> Settings:
-    """fast_settings with the product's own heartbeat timeout (10 s), as subprocess workers use."""
-    return replace(fast_settings, heartbeat_timeout_s=10.0, heartbeat_interval_s=2.0)
+    """Scripted jobs, and the product's own heartbeat timeout (10 s) as worker processes use."""
+    return replace(
+        fast_settings, heartbeat_timeout_s=10.0, heartbeat_interval_s=2.0, processor_overrides=OVERRIDES
+    )
