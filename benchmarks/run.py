@@ -193,14 +193,14 @@ def machine(server: RedisServer | None = None) -> dict[str, Any]:
         "python": platform.python_version(),
     }
     if server is not None:
-        info["redis"] = server.version()
+        info["redis_server"] = server.version()
+    from importlib.metadata import PackageNotFoundError, version
+
     for package in ("dramatiq", "redis", "celery", "rq"):
         try:
-            from importlib.metadata import version
-
-            info[package] = version(package)
-        except Exception:
-            info[package] = None
+            info[f"{package}_package"] = version(package)
+        except PackageNotFoundError:
+            info[f"{package}_package"] = None
     return info
 
 
