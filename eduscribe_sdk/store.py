@@ -205,75 +205,46 @@ class Store:
     def create_jobs(self, specs: Sequence[JobSpec]) -> list[tuple[str, JobStatus, Priority]]:
         """Create jobs atomically (all or none). Dependencies on jobs in ``specs`` must come first.
 
-        Batches above :data:`CREATE_CHUNK` are written in several atomic steps, after all of
-        them were checked at once, so a bad row still leaves nothing behind.
+        Batches above :data:`CREATE_CHUNK` are written in several script calls, so that Redis
+        is never blocked long; the whole batch is checked in one call first, so a bad job
+        still leaves nothing behind.
         """
         prepared = [(spec.id or str(uuid.uuid4()), spec) for spec in specs]
         if len(prepared) > CREATE_CHUNK:
-            # Each chunk is atomic on its own, so everything a chunk could refuse is checked
-            # for the whole batch first.
-            self._check_dependencies_exist(prepared)
-            self._check_ids_are_new(prepared)
-            self._check_priorities(prepared)
+            self._create("check", prepared, offset=0)
         results: list[tuple[str, JobStatus, Priority]] = []
         for start in range(0, len(prepared), CREATE_CHUNK):
-            chunk = prepared[start : start + CREATE_CHUNK]
-            args: list[Any] = [len(chunk)]
-            for job_id, spec in chunk:
-                args += [
-                    job_id,
-                    spec.user_id,
-                    spec.job_type.value,
-                    spec.priority.value if spec.priority else "",
-                    json.dumps(spec.input_data, separators=(",", ":")),
-                    spec.max_retries,
-                    "" if spec.estimated_duration_seconds is None else spec.estimated_duration_seconds,
-                    spec.title or "",
-                    spec.batch_id or "",
-                    json.dumps(list(spec.depends_on)),
-                    len(spec.depends_on),
-                    *spec.depends_on,
-                ]
-            try:
-                flat = self._call("create", args)
-            except redis.ResponseError as exc:
-                raise self._creation_error(str(exc), chunk, offset=start) from None
+            flat = self._create("write", prepared[start : start + CREATE_CHUNK], offset=start)
             results += [
                 (flat[i], JobStatus(flat[i + 1]), Priority(flat[i + 2])) for i in range(0, len(flat), 3)
             ]
         return results
 
-    def _check_dependencies_exist(self, prepared: Sequence[tuple[str, JobSpec]]) -> None:
-        new = {job_id for job_id, _ in prepared}
-        outside = sorted({d for _, spec in prepared for d in spec.depends_on} - new)
-        if not outside:
-            return
-        pipe = self.redis.pipeline(transaction=False)
-        for dep in outside:
-            pipe.exists(self.keys.job(dep))
-        missing = [dep for dep, found in zip(outside, pipe.execute(), strict=True) if not found]
-        if missing:
-            raise UnknownDependencyError(missing)
-
-    def _check_ids_are_new(self, prepared: Sequence[tuple[str, JobSpec]]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for job_id, _ in prepared:
-            pipe.exists(self.keys.job(job_id))
-        taken = [job_id for (job_id, _), found in zip(prepared, pipe.execute(), strict=True) if found]
-        if taken:
-            raise InvalidInputError(f"job id(s) already exist: {','.join(taken)}", field="id")
-
-    def _check_priorities(self, prepared: Sequence[tuple[str, JobSpec]]) -> None:
-        users = sorted({spec.user_id for _, spec in prepared})
-        tiers = dict(zip(users, self.redis.hmget(self.keys.tiers, users), strict=True))
-        for index, (_, spec) in enumerate(prepared, start=1):
-            tier = Tier(tiers[spec.user_id] or Tier.FREE)
-            if spec.priority is not None and spec.priority.rank < tier.priority.rank:
-                raise PriorityNotAllowedError(
-                    f"user {spec.user_id!r} has the {tier.value} tier, which allows priority "
-                    f"{tier.priority.value} or lower; {spec.priority.value} was requested (job {index})",
-                    field="priority",
-                )
+    def _create(self, mode: str, chunk: Sequence[tuple[str, JobSpec]], *, offset: int) -> list[str]:
+        args: list[Any] = [mode, len(chunk)]
+        for job_id, spec in chunk:
+            priority = spec.priority.value if spec.priority else ""
+            if mode == "check":
+                args += [job_id, spec.user_id, priority, len(spec.depends_on), *spec.depends_on]
+                continue
+            args += [
+                job_id,
+                spec.user_id,
+                spec.job_type.value,
+                priority,
+                json.dumps(spec.input_data, separators=(",", ":")),
+                spec.max_retries,
+                "" if spec.estimated_duration_seconds is None else spec.estimated_duration_seconds,
+                spec.title or "",
+                spec.batch_id or "",
+                json.dumps(list(spec.depends_on)),
+                len(spec.depends_on),
+                *spec.depends_on,
+            ]
+        try:
+            return list(self._call("create", args))
+        except redis.ResponseError as exc:
+            raise self._creation_error(str(exc), chunk, offset=offset) from None
 
     @staticmethod
     def _creation_error(message: str, chunk: Sequence[tuple[str, JobSpec]], *, offset: int) -> Exception:

@@ -1,16 +1,25 @@
 -- Creates N jobs atomically: all of them, or none (every check runs before any write).
--- ARGV: count, then per job: id, user_id, job_type, priority ('' = the tier's), input_json,
---       max_retries, estimated ('' = none), title, batch_id, depends_on_json, n, dep ids...
-local n_jobs = tonumber(ARGV[1])
-local jobs, pos = {}, 2
+-- ARGV: mode, count, then per job:
+--   write: id, user_id, job_type, priority ('' = the tier's), input_json, max_retries,
+--          estimated ('' = none), title, batch_id, depends_on_json, n, dep ids...
+--   check (validate only, for batches written in several calls): id, user_id, priority, n, dep ids...
+local mode = ARGV[1]
+local n_jobs = tonumber(ARGV[2])
+local jobs, pos = {}, 3
 for i = 1, n_jobs do
-  local j = {id = ARGV[pos], user_id = ARGV[pos + 1], job_type = ARGV[pos + 2],
-             requested = ARGV[pos + 3], input = ARGV[pos + 4], max_retries = ARGV[pos + 5],
-             estimated = ARGV[pos + 6], title = ARGV[pos + 7], batch_id = ARGV[pos + 8],
-             depends_on = ARGV[pos + 9], deps = {}}
-  local nd = tonumber(ARGV[pos + 10])
-  for k = 1, nd do j.deps[k] = ARGV[pos + 10 + k] end
-  pos = pos + 11 + nd
+  local j
+  if mode == 'check' then  -- only what the checks read: id, user_id, priority, n, dep ids...
+    j = {id = ARGV[pos], user_id = ARGV[pos + 1], requested = ARGV[pos + 2], deps = {}}
+    pos = pos + 3
+  else
+    j = {id = ARGV[pos], user_id = ARGV[pos + 1], requested = ARGV[pos + 3], job_type = ARGV[pos + 2],
+         input = ARGV[pos + 4], max_retries = ARGV[pos + 5], estimated = ARGV[pos + 6],
+         title = ARGV[pos + 7], batch_id = ARGV[pos + 8], depends_on = ARGV[pos + 9], deps = {}}
+    pos = pos + 10
+  end
+  local nd = tonumber(ARGV[pos])
+  for k = 1, nd do j.deps[k] = ARGV[pos + k] end
+  pos = pos + 1 + nd
   jobs[i] = j
 end
 
@@ -39,6 +48,7 @@ for i, j in ipairs(jobs) do
 end
 if #existing > 0 then return redis.error_reply('EXISTS ' .. table.concat(existing, ',')) end
 if #unknown > 0 then return redis.error_reply('UNKNOWN ' .. table.concat(unknown, ',')) end
+if mode == 'check' then return {} end
 
 local now = now_s()
 local stamp = string.format('%.6f', now)
