@@ -1,12 +1,19 @@
 """The offline note generator: extractive, deterministic, no network.
 
-* Sentences: pysbd in the note's language (English rules for languages pysbd lacks).
+* Sentences: pysbd in the note's language (English rules for languages pysbd lacks). Sentences
+  over ~38 words (~25 in transcripts, whose speech-to-text output often has commas only) are cut
+  at clause boundaries; in text with hardly any full stops line breaks end sentences too.
 * Summary and key points: TextRank (TF-IDF cosine graph, PageRank) over the best candidate
   sentences; the summary keeps source order, key points are further distinct top sentences with
-  citations and lead-in connectives trimmed.
-* Glossary: yake keyphrases in the detected language; each definition is the source sentence
-  that best defines the term ("X is …", "… called X", "X heißt …").
-* Quiz: cloze questions from source sentences, distractors are other key terms of a similar kind.
+  citations and lead-in connectives trimmed. Lists of terms ("Key terms: …") are never used, nor
+  sentences opening with a pronoun that points back ("It keeps …") unless they open the text.
+* Glossary: yake keyphrases in the detected language plus the terms the author marked (key-term
+  lists, bold, short headings, "X is a …"), noun-phrase-like only (no stop word or verb at either
+  end); each definition is the source sentence that best defines the term ("X is …", "… called X",
+  "X heißt …", "X: …"), a sentence defines one term at most, and a term without a decent
+  definition is left out.
+* Quiz: cloze questions blanking glossary terms in source sentences; distractors are other
+  glossary terms, then other key terms, of a similar kind.
 * A custom ``prompt`` is honoured by its content words: sentences mentioning them get a larger
   share of PageRank's random jumps, and glossary terms containing them come first. Instruction
   words ("focus on", "explain", "students") are ignored.
@@ -20,19 +27,40 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import PermanentError
-from .language import detect_language, normalize_language
+from .language import detect_language, heading, normalize_language
 from .ranking import keyword_stems, prompt_keywords, rank_sentences
 from .source import NoteSource
-from .terms import build_quiz, define_terms, extract_terms, term_key, term_pattern
-from .textprep import Sentence, cap_text, content_words, prepare_units, split_sentences, stopwords
+from .terms import (
+    build_quiz,
+    define_terms,
+    extract_terms,
+    marked_terms,
+    plain_word,
+    term_key,
+    term_pattern,
+)
+from .textprep import (
+    Sentence,
+    cap_text,
+    content_words,
+    few_stops,
+    is_term_list,
+    prepare_units,
+    split_clauses,
+    split_sentences,
+    stopwords,
+)
 
 __all__ = ["generate_offline", "offline_parts"]
 
 #: Text beyond this is sampled (evenly spaced runs), so a 500-page book costs what 20,000 words do.
 MAX_ANALYSIS_CHARS = 120_000
-_LONG_SENTENCE_WORDS = 80
+#: Longer sentences are cut at clause boundaries; instructors skim notes, and TextRank favours
+#: long sentences, which would crowd out everything else.
+_LONG_SENTENCE_WORDS = 38
+#: Speech-to-text runs clauses together with commas; shorter pieces read better there.
+_LOOSE_SENTENCE_WORDS = 25
 _FEW = 6
-_PIECE_WORDS = 25
 _CITATION = re.compile(
     r"\s*\((?:[^()]*\b(?:19|20)\d{2}[a-z]?\b[^()]*|(?:Fig(?:ure)?s?\.?|Abb\.|Table|Tab\.|see|vgl\.)[^()]*)\)"
     r"|\s*\[\d+(?:\s*[,–-]\s*\d+)*\]",  # noqa: RUF001
@@ -97,19 +125,27 @@ def _is_candidate(sentence: Sentence) -> bool:
         and ". . ." not in sentence.text
         and _digit_share(sentence.text) <= 0.15
         and "http" not in sentence.text
+        and not is_term_list(sentence.text)
     )
 
 
-def _split_long(sentences: list[Sentence]) -> list[Sentence]:
-    """Unpunctuated text (raw ASR, scraped lists) arrives as one huge "sentence": cut it in pieces."""
+def _split_long(sentences: list[Sentence], language: str, *, loose: bool) -> list[Sentence]:
+    """Over-long sentences (unpunctuated speech-to-text, run-on prose) cut into readable clauses.
+
+    ``loose``: the text is a transcript or has hardly any full stops, so commas are the only
+    boundaries it has and lower-case sentence starts are normal, not signs of a broken fragment.
+    """
+    limit = _LOOSE_SENTENCE_WORDS if loose else _LONG_SENTENCE_WORDS
     out: list[Sentence] = []
     for s in sentences:
-        words = s.text.split()
-        if len(words) <= _LONG_SENTENCE_WORDS:
-            out.append(Sentence(len(out), s.text, s.kind, s.unit, s.first_in_unit))
-            continue
-        for k in range(0, len(words), _PIECE_WORDS):
-            piece = " ".join(words[k : k + _PIECE_WORDS])
+        pieces = (
+            [s.text]
+            if s.kind in ("heading", "table")
+            else split_clauses(s.text, language, limit, loose=loose)
+        )
+        for k, piece in enumerate(pieces):
+            if loose:
+                piece = piece[:1].upper() + piece[1:]
             out.append(Sentence(len(out), piece, s.kind, s.unit, s.first_in_unit and k == 0))
     return out
 
@@ -149,6 +185,15 @@ def _title(source: NoteSource, sentences: Sequence[Sentence], fallback: str) -> 
     return fallback
 
 
+def _is_reference(definition: object) -> bool:
+    """A glossary definition that only points to another note ("See “Lecture 1”.")."""
+    text = str(definition or "").strip().casefold()
+    return any(
+        text.startswith(heading(code, "see").split("{")[0].strip().casefold())
+        for code in ("en", "de", "fr", "es")
+    )
+
+
 def offline_parts(
     text: str,
     *,
@@ -157,6 +202,8 @@ def offline_parts(
     generate_quiz: bool,
     prior_notes: Sequence[Mapping[str, Any]] = (),
     progress: Callable[[float], None] | None = None,
+    kind: str = "text",
+    title: str | None = None,
 ) -> dict[str, Any]:
     """Everything of an offline note except title, markdown and bookkeeping fields."""
     report = progress or (lambda _p: None)
@@ -166,7 +213,8 @@ def offline_parts(
     report(5)
     lang = normalize_language(language) or detect_language(" ".join(u.text for u in units[:400]))
     units = cap_text(units, MAX_ANALYSIS_CHARS)
-    sentences = _split_long(split_sentences(units, lang))
+    loose = kind == "transcript" or few_stops(text)
+    sentences = _split_long(split_sentences(units, lang), lang, loose=loose)
     report(30)
     stop = stopwords(lang)
     texts = [s.text for s in sentences]
@@ -193,19 +241,33 @@ def offline_parts(
     ranking = rank_sentences(cand_words, prior=prior, focus=focus).remap(candidates)
     report(55)
     n_summary, n_points, n_terms = _counts(len(candidates))
+    candidate_set = set(candidates)
+
+    def dangling(i: int) -> bool:
+        """Opens with a pronoun pointing back ("It keeps …") and the sentence before is not there."""
+        return bool(anaphora and i != candidates[0] and anaphora.match(texts[i])) and not (
+            i - 1 in candidate_set and sentences[i - 1].unit == sentences[i].unit
+        )
+
+    standalone = [
+        i for i in ranking.order if not anaphora or i == candidates[0] or not anaphora.match(texts[i])
+    ]
     # summary sentences: complete prose sentences (ending in a stop) when there are any
-    prose = [i for i in ranking.order if sentences[i].kind == "para" and texts[i].rstrip()[-1:] in ".!?"]
+    prose = [i for i in standalone if sentences[i].kind == "para" and texts[i].rstrip()[-1:] in ".!?"]
     if len(candidates) <= _FEW:
         # too few sentences for a graph to say anything: the lead is the best summary
-        summary_ids = sorted(prose or candidates)[:n_summary]
+        summary_ids = sorted(prose or [i for i in candidates if not dangling(i)] or candidates)[:n_summary]
     else:
-        summary_ids = sorted(ranking.pick(n_summary, among=prose or ranking.order))
+        summary_ids = sorted(ranking.pick(n_summary, among=prose or standalone or ranking.order))
     summary = " ".join(clean_sentence(texts[i], lang, trim_lead=True) for i in summary_ids)
     if not summary:
         summary = clean_sentence(" ".join(texts[:3]), lang)
     remaining = [i for i in ranking.order if i not in summary_ids]
     exclude = set(summary_ids) if len(remaining) >= 3 else set()
-    point_ids = sorted(candidates if len(candidates) <= _FEW else ranking.pick(n_points, exclude=exclude))
+    if len(candidates) <= _FEW:
+        point_ids = sorted(i for i in candidates if not dangling(i)) or candidates[:1]
+    else:
+        point_ids = sorted(ranking.pick(n_points, exclude=exclude, among=standalone))
     key_points = list(dict.fromkeys(clean_sentence(texts[i], lang, trim_lead=True) for i in point_ids))
     report(65)
 
@@ -216,7 +278,13 @@ def offline_parts(
     yake_text = "\n".join(
         t if t.rstrip()[-1:] in ".!?;:" else f"{t.rstrip()}." for t in (texts[i] for i in chosen)
     )
-    terms = extract_terms(yake_text, lang, stop=stop)
+    marked = marked_terms(
+        text,
+        [texts[i] for i in range(len(texts)) if sentences[i].kind != "heading"],
+        [*([title] if title else []), *(s.text for s in sentences if s.kind == "heading")],
+        lang,
+    )
+    terms = extract_terms(yake_text, lang, stop=stop, limit=60, context_text="\n".join(texts), marked=marked)
     if focus:
         # prompt topics first; sort is stable, so yake's order holds within each group
         terms.sort(
@@ -230,7 +298,12 @@ def offline_parts(
     prior_terms: dict[str, str] = {}
     for note in prior_notes:
         for entry in note.get("glossary") or ():
-            if isinstance(entry, Mapping) and entry.get("term"):
+            # a prior note that itself only points further back defines nothing to point to
+            if (
+                isinstance(entry, Mapping)
+                and entry.get("term")
+                and not _is_reference(entry.get("definition"))
+            ):
                 prior_terms.setdefault(
                     term_key(str(entry["term"])), str(note.get("title") or note.get("id") or "?")
                 )
@@ -238,12 +311,16 @@ def offline_parts(
         terms,
         texts,
         eligible=lambda i: (
-            sentences[i].kind != "heading" and len(texts[i].split()) >= 4 and noise(texts[i]) <= 4
+            sentences[i].kind not in ("heading", "table")
+            and len(texts[i].split()) >= 4
+            and noise(texts[i]) <= 4
+            and not is_term_list(texts[i])
         ),
         rank_bonus=lambda i: 2.0 * ranking.scores.get(i, 0.0) / top_score - 0.75 * noise(texts[i]),
         language=lang,
         source_text=text,
-        count=n_terms,
+        # the author's own key terms all deserve an entry when they can be defined
+        count=max(n_terms, min(12, sum(t.marked for t in terms))),
         prior_terms=prior_terms,
         clean=lambda s: clean_sentence(s, lang),
     )
@@ -256,14 +333,23 @@ def offline_parts(
         "_sentences": sentences,
     }
     if generate_quiz:
-        pool = [t.text for t in terms if term_pattern(t.text).search(" ".join(text.split()))]
-        pairs: list[tuple[int, str]] = [(i, term) for term, i in def_sentences.items()]
         glossary_terms = [g["term"] for g in glossary]
-        for i in ranking.order:
-            for term in [*glossary_terms, *pool]:
-                if term_pattern(term).search(texts[i]):
-                    pairs.append((i, term))
-                    break
+        # distractors must be things of the same kind: terms, not stray words ("built", "easy")
+        pool = [*glossary_terms, *(t.text for t in terms if t.marked or not plain_word(t.text))]
+        # every glossary term's defining sentence first, then its other best-ranked sentences
+        per_term: list[list[int]] = []
+        for term in glossary_terms:
+            pattern = term_pattern(term)
+            own = [def_sentences[term]] if term in def_sentences and not dangling(def_sentences[term]) else []
+            per_term.append(
+                own + [i for i in ranking.order[:200] if pattern.search(texts[i]) and not dangling(i)][:4]
+            )
+        pairs = [
+            (ids[level], term)
+            for level in range(max((len(ids) for ids in per_term), default=0))
+            for term, ids in zip(glossary_terms, per_term, strict=True)
+            if level < len(ids)
+        ]
         result["quiz"] = build_quiz(
             pairs,
             texts,
@@ -271,6 +357,7 @@ def offline_parts(
             language=lang,
             count=min(5, max(1, len(candidates) // 4)),
             clean=lambda s: clean_sentence(s, lang),
+            preferred=glossary_terms,
         )
     report(95)
     return result
@@ -287,6 +374,8 @@ def generate_offline(
         generate_quiz=source.generate_quiz,
         prior_notes=source.prior_notes,
         progress=progress,
+        kind=source.kind,
+        title=source.title,
     )
     sentences: list[Sentence] = parts.pop("_sentences")
     parts["title"] = _title(source, sentences, fallback="Notes")
