@@ -51,7 +51,7 @@ from .textprep import (
     stopwords,
 )
 
-__all__ = ["generate_offline", "offline_parts"]
+__all__ = ["dangling_start", "generate_offline", "is_reference", "offline_parts"]
 
 #: Text beyond this is sampled (evenly spaced runs), so a 500-page book costs what 20,000 words do.
 MAX_ANALYSIS_CHARS = 120_000
@@ -185,7 +185,13 @@ def _title(source: NoteSource, sentences: Sequence[Sentence], fallback: str) -> 
     return fallback
 
 
-def _is_reference(definition: object) -> bool:
+def dangling_start(text: str, language: str) -> bool:
+    """Opens with a word pointing back to a previous sentence ("It keeps …", "Dies zeigt …")."""
+    pattern = _ANAPHORA.get(language)
+    return bool(pattern and pattern.match(text))
+
+
+def is_reference(definition: object) -> bool:
     """A glossary definition that only points to another note ("See “Lecture 1”.")."""
     text = str(definition or "").strip().casefold()
     return any(
@@ -299,11 +305,7 @@ def offline_parts(
     for note in prior_notes:
         for entry in note.get("glossary") or ():
             # a prior note that itself only points further back defines nothing to point to
-            if (
-                isinstance(entry, Mapping)
-                and entry.get("term")
-                and not _is_reference(entry.get("definition"))
-            ):
+            if isinstance(entry, Mapping) and entry.get("term") and not is_reference(entry.get("definition")):
                 prior_terms.setdefault(
                     term_key(str(entry["term"])), str(note.get("title") or note.get("id") or "?")
                 )
@@ -336,14 +338,18 @@ def offline_parts(
         glossary_terms = [g["term"] for g in glossary]
         # distractors must be things of the same kind: terms, not stray words ("built", "easy")
         pool = [*glossary_terms, *(t.text for t in terms if t.marked or not plain_word(t.text))]
+
+        def pointing_back(i: int) -> bool:
+            # a question stands alone: "This argument is called _____." gives nothing to go on
+            return i != candidates[0] and dangling_start(texts[i], lang)
+
         # every glossary term's defining sentence first, then its other best-ranked sentences
         per_term: list[list[int]] = []
         for term in glossary_terms:
             pattern = term_pattern(term)
-            own = [def_sentences[term]] if term in def_sentences and not dangling(def_sentences[term]) else []
-            per_term.append(
-                own + [i for i in ranking.order[:200] if pattern.search(texts[i]) and not dangling(i)][:4]
-            )
+            own = [def_sentences[term]] if term in def_sentences else []
+            others = [i for i in ranking.order[:200] if pattern.search(texts[i])][:4]
+            per_term.append([i for i in dict.fromkeys(own + others) if not pointing_back(i)])
         pairs = [
             (ids[level], term)
             for level in range(max((len(ids) for ids in per_term), default=0))
