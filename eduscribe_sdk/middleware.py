@@ -72,6 +72,10 @@ class JobRun:
 
     def progress(self, percent: float, message: str | None = None) -> None:
         value = max(0, min(100, int(percent)))
+        if value == 100:
+            # Completion records 100 a moment later in the same step as the result; a report
+            # here would cost a round trip per job for nothing a watcher could act on.
+            return
         now = time.monotonic()
         # One round trip per whole percent at most, but at least a cancellation check a second.
         if value == self._last_percent and now - self._last_report < 1.0:
@@ -220,20 +224,28 @@ class WorkerHeartbeat(Middleware):
         started_at = time.time()
         threads = min(worker.worker_threads, pbroker.settings.worker_threads)
 
+        def beat_once() -> None:
+            pbroker.store.heartbeat(
+                pbroker.worker_id,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                threads=threads,
+                started_at=started_at,
+            )
+
         def beat() -> None:
-            while not self._stop.is_set():
+            while not self._stop.wait(pbroker.settings.heartbeat_interval_s):
                 try:
-                    pbroker.store.heartbeat(
-                        pbroker.worker_id,
-                        host=socket.gethostname(),
-                        pid=os.getpid(),
-                        threads=threads,
-                        started_at=started_at,
-                    )
+                    beat_once()
                 except EduscribeError as exc:
                     logger.warning("heartbeat failed: %s", exc)
-                self._stop.wait(pbroker.settings.heartbeat_interval_s)
 
+        # The first beat is synchronous, so a worker is listed with its details as soon as
+        # it has started (its consumer may already have fetched).
+        try:
+            beat_once()
+        except EduscribeError as exc:
+            logger.warning("heartbeat failed: %s", exc)
         self._thread = threading.Thread(target=beat, name="eduscribe-heartbeat", daemon=True)
         self._thread.start()
 

@@ -6,14 +6,15 @@ through it. One round trip per transition; no operation scans all jobs.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import redis
 
@@ -139,6 +140,26 @@ def record_from_hash(data: Mapping[str, str], position: int | None = None) -> Jo
     )
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _unavailable(store: Store, exc: Exception) -> RedisUnavailableError:
+    return RedisUnavailableError(f"Redis at {mask_url(store.url)} is not reachable: {exc}")
+
+
+def _reaches_redis(method: F) -> F:
+    """Turn connection failures into RedisUnavailableError (with the URL's password masked)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise _unavailable(self, exc) from exc
+
+    return cast(F, wrapper)
+
+
 def _pairs(flat: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
@@ -174,19 +195,16 @@ class Store:
         scheme = "rediss" if "ssl" in str(self.redis.connection_pool.connection_class).lower() else "redis"
         return f"{scheme}://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
 
+    @_reaches_redis
     def _call(self, name: str, args: Sequence[Any]) -> Any:
-        try:
-            return self._scripts[name](keys=[self.keys.prefix], args=list(args))
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise RedisUnavailableError(f"Redis at {mask_url(self.url)} is not reachable: {exc}") from exc
+        return self._scripts[name](keys=[self.keys.prefix], args=list(args))
 
+    @_reaches_redis
     def ping(self) -> None:
-        try:
-            self.redis.ping()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise RedisUnavailableError(f"Redis at {mask_url(self.url)} is not reachable: {exc}") from exc
+        self.redis.ping()
 
     # --- users -------------------------------------------------------------------------
+    @_reaches_redis
     def set_user_tier(self, user_id: str, tier: Tier | str) -> None:
         try:
             value = Tier(tier)
@@ -195,9 +213,11 @@ class Store:
             raise InvalidInputError(f"unknown tier {tier!r} (one of {names})", field="tier") from None
         self.redis.hset(self.keys.tiers, user_id, value.value)
 
+    @_reaches_redis
     def user_tier(self, user_id: str) -> Tier:
         return Tier(self.redis.hget(self.keys.tiers, user_id) or Tier.FREE)
 
+    @_reaches_redis
     def user_tiers(self) -> dict[str, Tier]:
         return {user: Tier(tier) for user, tier in self.redis.hgetall(self.keys.tiers).items()}
 
@@ -393,6 +413,7 @@ class Store:
             raise JobNotFoundError(job_id)
         return record
 
+    @_reaches_redis
     def list_ids(
         self,
         *,
@@ -417,6 +438,7 @@ class Store:
             return list(self.redis.zrevrange(key, offset, stop))
         return list(self.redis.zrange(key, offset, stop))
 
+    @_reaches_redis
     def count(self, *, status: JobStatus | str | None = None, batch_id: str | None = None) -> int:
         if batch_id is not None:
             return int(self.redis.zcard(self.keys.index_batch(batch_id)))
@@ -437,6 +459,7 @@ class Store:
             "now_ms": int(reply[8]),
         }
 
+    @_reaches_redis
     def samples(self, kind: str) -> dict[str, list[float]]:
         """Recent duration or wait samples per "priority|job_type" group."""
         groups = [f"{p.value}|{t.value}" for p in Priority for t in JobType]
@@ -449,6 +472,7 @@ class Store:
             if values
         }
 
+    @_reaches_redis
     def workers(self) -> list[dict[str, Any]]:
         entries = self.redis.zrange(self.keys.workers, 0, -1, withscores=True)
         pipe = self.redis.pipeline(transaction=False)
@@ -481,15 +505,14 @@ class Store:
                 return removed
 
     # --- events ------------------------------------------------------------------------
+    @_reaches_redis
     def last_event_id(self) -> str:
         entries = self.redis.xrevrange(self.keys.events, count=1)
         return str(entries[0][0]) if entries else "0-0"
 
+    @_reaches_redis
     def read_events(self, after: str, *, block_ms: int | None = None, count: int = 500) -> list[JobEvent]:
-        try:
-            reply = self.redis.xread({self.keys.events: after}, count=count, block=block_ms)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise RedisUnavailableError(f"Redis at {mask_url(self.url)} is not reachable: {exc}") from exc
+        reply = self.redis.xread({self.keys.events: after}, count=count, block=block_ms)
         events = []
         for _, entries in reply or ():
             for event_id, fields in entries:
@@ -517,17 +540,21 @@ class Store:
                 yield event
 
     # --- batches -----------------------------------------------------------------------
+    @_reaches_redis
     def save_batch(self, batch_id: str, meta: Mapping[str, str]) -> None:
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self.keys.batch(batch_id), mapping=dict(meta))
         pipe.zadd(self.keys.batches, {batch_id: datetime.now(UTC).timestamp()})
         pipe.execute()
 
+    @_reaches_redis
     def batch_meta(self, batch_id: str) -> dict[str, str]:
         return dict(self.redis.hgetall(self.keys.batch(batch_id)))
 
+    @_reaches_redis
     def batch_ids(self) -> list[str]:
         return list(self.redis.zrevrange(self.keys.batches, 0, -1))
 
+    @_reaches_redis
     def all_keys(self) -> list[str]:
         return list(self.redis.scan_iter(match=self.keys.pattern, count=1000))
