@@ -365,6 +365,25 @@ def offline_parts(
             clean=lambda s: clean_sentence(s, lang),
             preferred=glossary_terms,
         )
+        if not result["quiz"]:
+            # nothing in the text defines its terms (a handout, a slide deck): a quiz was asked
+            # for, so blank the key terms themselves, named concepts before everyday words
+            fallback = sorted((t.text for t in terms), key=plain_word)
+            fallback_pairs = [
+                (i, term)
+                for i in ranking.order[:100]
+                if not pointing_back(i)
+                for term in fallback
+                if term_pattern(term).search(texts[i])
+            ]
+            result["quiz"] = build_quiz(
+                fallback_pairs,
+                texts,
+                fallback,
+                language=lang,
+                count=min(3, max(1, len(candidates) // 4)),
+                clean=lambda s: clean_sentence(s, lang),
+            )
     report(95)
     return result
 

@@ -104,7 +104,7 @@ _VERBS = {
     "introduces introduce stores holds removes adds keeps finds goes gets becomes contains allows needs "
     "requires provides lets seems turns selects grows happens includes appears sits puts runs spreads "
     "produces lands probes rehashes allocates copies points wins restricts behaves arrives named "
-    "nicknamed renamed modulo per "
+    "nicknamed renamed let’s let's modulo per "  # noqa: RUF001
     "via versus vs",
     "de": "heißt heißen bezeichnet bezeichnen nennt nennen gilt gelten liegt liegen enthält folgt sei "
     "seien ergibt besitzt definiert",
@@ -203,6 +203,14 @@ _CALLED = {
     "es": r"\b(?:llamad[oa]s?|denominad[oa]s?|conocid[oa]s? como|se denomina)\s+(?:una?\s+|el\s+|la\s+)?"
     r"([\w-]+(?:\s+[\w-]+){0,2}?)(?=\s*(?:[.,;)]|:(?!=))|$)",
 }
+# Any "The X is/are …" subject: a candidate yake may miss in a short text (not a mark of the
+# author; the definition still has to be good enough).
+_IS_SUBJECT = {
+    "en": r"^(?:a|an|the)\s+([\w-]+(?:\s+[\w-]+){0,2}?)\s+(?:is|are)\b",
+    "de": r"^(?:ein|eine|der|die|das)\s+([\w-]+(?:\s+[\w-]+){0,2}?)\s+(?:ist|sind)\b",
+    "fr": r"^(?:un|une|le|la|les)\s+([\w-]+(?:\s+[\w-]+){0,2}?)\s+(?:est|sont)\b",
+    "es": r"^(?:un|una|el|la|los|las)\s+([\w-]+(?:\s+[\w-]+){0,2}?)\s+(?:es|son)\b",
+}
 # "This is called a collision.": the definition is the sentence before plus this one.
 _BACK_CALLED = {
     "en": r"^(?:(?:this|that|these|those|such)(?:\s+\w+)?|it|they)\s+(?:is|are)\s+(?:also\s+)?"
@@ -282,7 +290,8 @@ def marked_terms(
     raw_text: str, sentences: Sequence[str], headings: Sequence[str], language: str
 ) -> dict[str, float]:
     """Terms the author named as such, with a score boost: items of "Key terms: …" lists, bold
-    Markdown, short headings, subjects of definitions ("A hash function is a …", "… is called X")."""
+    Markdown, short headings, subjects of definitions ("A hash function is a …", "… is called X").
+    Other "The X is …" subjects come with boost 0: candidates, but not marked."""
     out: dict[str, float] = {}
 
     def add(term: str, boost: float) -> None:
@@ -300,7 +309,10 @@ def marked_terms(
                 add(part, _BOOST_HEADING)
     subject = _DEF_SUBJECT.get(language)
     called = _CALLED.get(language)
+    loose_subject = _IS_SUBJECT.get(language)
     for sentence in sentences:
+        if loose_subject and (found := re.match(loose_subject, sentence, re.IGNORECASE)):
+            add(found.group(1), 0.0)
         for item in term_list_items(sentence):
             add(item, _BOOST_LIST)
         if subject and (head := re.match(subject, sentence, re.IGNORECASE)):
@@ -316,10 +328,28 @@ class _Context:
     """Word statistics of the whole text for telling noun phrases from clause fragments."""
 
     text: str
+    lowered: str
     language: str
     stop: frozenset[str]
     #: English words seen right before a determiner and never right after one: verbs ("removes the")
     verbish: frozenset[str]
+    text_lower_words: _OriginalWords
+
+
+class _OriginalWords:
+    """The words of a phrase as first written in the text ("IBM debuted" for "ibm debuted")."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def get(self, phrase: str) -> list[str] | None:
+        match = term_pattern(phrase).search(self._text)
+        return match.group(0).split() if match else None
+
+
+_MODALS = frozenset(
+    ["to", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "cannot"]
+)
 
 
 def _context(text: str, language: str, stop: frozenset[str]) -> _Context:
@@ -330,12 +360,13 @@ def _context(text: str, language: str, stop: frozenset[str]) -> _Context:
         before: set[str] = set()
         after: set[str] = set()
         for k in range(1, len(tokens) - 1):
-            if tokens[k + 1] in determiners:
+            # "removes the …", "can relax", "to drown": verbs, unless a determiner precedes them too
+            if tokens[k + 1] in determiners or tokens[k - 1] in _MODALS:
                 before.add(tokens[k])
             if tokens[k - 1] in determiners:
                 after.add(tokens[k])
         verbish = before - after
-    return _Context(text, language, stop, frozenset(verbish))
+    return _Context(text, text.casefold(), language, stop, frozenset(verbish), _OriginalWords(text))
 
 
 def _shape_ok(words: Sequence[str], context: _Context, *, marked: bool) -> bool:
@@ -347,7 +378,22 @@ def _shape_ok(words: Sequence[str], context: _Context, *, marked: bool) -> bool:
     connectors = _CONNECTORS.get(context.language, frozenset())
     if any(w in context.stop and w not in connectors for w in words[1:-1]):
         return False
-    return marked or not any(w in context.verbish for w in words)
+    return marked or not (any(w in context.verbish for w in words) or _subject_verb(words, context))
+
+
+def _subject_verb(words: Sequence[str], context: _Context) -> bool:
+    """English "IBM debuted", "Watson joined CTR", "IBM continues (to …)": a name and its verb."""
+    if context.language != "en" or len(words) < 2:
+        return False
+    phrase = " ".join(words)
+    originals = context.text_lower_words.get(phrase)
+    for k in range(1, len(words)):
+        if words[k].endswith("ed") and originals is not None and originals[k - 1][:1].isupper():
+            return True
+    last = words[-1]
+    if last.endswith("s") and not last.endswith(("ss", "us", "is")) and originals is not None:
+        return bool(re.search(re.escape(phrase) + r"\s+(?:to|the|a|an|its|their)\b", context.lowered))
+    return False
 
 
 def _in_noun_context(term: str, context: _Context) -> bool:
@@ -420,7 +466,7 @@ def extract_terms(
         text = text[:_YAKE_INPUT_CHARS]
     extractor = yake.KeywordExtractor(lan=yake_language(language), n=3, dedup_lim=0.8, top=limit * 2)
     raw: list[tuple[str, float]] = extractor.extract_keywords(text)
-    lowered = context.text.casefold()
+    lowered = context.lowered
     scored: dict[str, tuple[str, float, bool]] = {}
     for rank, (phrase, _score) in enumerate(raw):
         phrase = " ".join(phrase.split()).strip(" -–—'\"“”‘’.,;:()[]")  # noqa: RUF001
@@ -433,7 +479,7 @@ def extract_terms(
         # lecture notes define dozens of things; the ones the text keeps using matter most
         uses = min(30, lowered.count(phrase.casefold()))
         base = (found[1] if found else 0.0) + 0.2 * math.log1p(uses)
-        scored[key] = (found[0] if found else phrase, base + boost, True)
+        scored[key] = (found[0] if found else phrase, base + boost, boost > 0 or bool(found and found[2]))
     ranked = sorted(scored.values(), key=lambda item: -item[1])
     terms: list[Term] = []
     kept: list[tuple[list[str], bool]] = []
@@ -459,13 +505,18 @@ def extract_terms(
         if len(shouting) >= 2 or any(len(w) >= 8 for w in shouting):
             continue  # running page headers of PDFs ("TOPOLOGISCHE RÄUME")
         # two terms the author named may nest ("linked list", "doubly linked list"); otherwise
-        # the better of two overlapping phrases stands for both
-        if any(_overlaps(words, other) and not (is_marked and other_marked) for other, other_marked in kept):
+        # the better of two overlapping phrases stands for both, except that a phrase beats a
+        # lone modifier of it ("priority queue" over "priority")
+        clashes = [k for k, (other, other_marked) in enumerate(kept) if _overlaps(words, other)]
+        clashes = [k for k in clashes if not (is_marked and kept[k][1])]
+        if any(not (len(words) > 1 and not kept[k][1] and plain_word(kept[k][0][0])) for k in clashes):
             continue
         if not is_marked and len(words) > 1 and not _in_noun_context(phrase, context):
             continue
         if not term_pattern(phrase).search(context.text):
             continue
+        for k in reversed(clashes):
+            del kept[k], terms[k]
         kept.append((words, is_marked))
         display = _surface(phrase, context.text, language)
         terms.append(Term(display, term_key(display), score, is_marked))
@@ -498,7 +549,7 @@ def _patterns(term: str, language: str) -> _Patterns:
     return _Patterns(
         line=re.compile(r"^\W{0,3}" + escaped + r"\s*(?::|\s[–—-])\s+(?=\S)", flags),  # noqa: RUF001
         apposition=re.compile(r"(?<![\w-])" + escaped + r"\s*:\s+(?=(?:" + articles + r")\s)", flags),
-        acronym=re.compile(r"\w\s+\(\s*" + escaped + r"\s*\)"),
+        acronym=re.compile(r"[\w\"”’')]\s+\(\s*" + escaped + r"\s*\)"),  # noqa: RUF001
         after=re.compile(subject_verb + after, flags) if after else None,
         after_class=(
             re.compile(subject_verb + after + r"\s+" + _CLASS[language], flags)
@@ -520,16 +571,23 @@ def _glossary_line(term: str, sentence: str, language: str) -> re.Match[str] | N
     rest = sentence[line.end() :].split() if line is not None else []
     if line is None or len(rest) < 4 or not rest[0].strip("\"'“‘(").isalpha():  # noqa: RUF001
         return None
+    if ":" in sentence[line.end() :]:
+        return None  # "GHC Wiki: I know kung fu: learning STG by example" is a title
+
     return line
 
 
 _FORMULA = re.compile(r"[=<>≤≥⊆⊂∈∉→⇒↦∀∃∑∫√∞§]")
 
 
+_APPOSITION = re.compile(r"^\s*(?:\([^()]{1,60}\)|,[^,.;:]{1,40},)")
+
+
 def _states_something(sentence: str, term_end: int) -> bool:
     """The term is followed by a word (a verb: "A linked list stores …") and the sentence ends
     properly, as opposed to "Kreis (um jeden Punkt …)" or "Homomorphismus o. B. d. A."."""
-    rest = sentence[term_end:].split()
+    # skip an apposition: "A deque, or double-ended queue, allows …"
+    rest = _APPOSITION.sub("", sentence[term_end:], count=1).split()
     return (
         bool(rest)
         and len(rest[0]) >= 3

@@ -373,7 +373,7 @@ def _boundary_strengths(words: list[str], language: str, *, loose: bool) -> list
                 out[k] = 3.0
             elif prev.endswith(":"):
                 # "… a circular buffer: an array in which …" defines what precedes the colon
-                out[k] = 1.2 if low in _ARTICLES else 2.5
+                out[k] = (1.0 if loose else 0.0) if low in _ARTICLES else 2.5
             elif prev.endswith(",") and low in coordinating and (loose or clause_follows):
                 out[k] = 1.5
             elif loose and prev.endswith(","):
@@ -391,17 +391,32 @@ _RELATIVE = {
     "es": "que quien quienes cuyo cuya",
 }
 # Words that open a clause which needs the next one ("To find a key, start at the root").
-_OPENERS = {"en": "to", "de": "um", "fr": "pour", "es": "para"}
+# Clause openers that need the next clause ("To find a key, start at the root"; "When the tree
+# is balanced, every search is fast") and subordinators that finish the previous one ("…, because
+# the tree has logarithmic height").
+_OPENERS = {
+    "en": "to when if while once before after",
+    "de": "um wenn falls während nachdem bevor sobald",
+    "fr": "pour quand lorsque si avant après",
+    "es": "para cuando si mientras antes después",
+}
+_TRAILING = {
+    "en": "because since although though whereas unless until so",
+    "de": "weil obwohl sodass damit dass da",
+    "fr": "parce puisque bien tandis",
+    "es": "porque aunque pues",
+}
 _DROP_LEAD = frozenset(["and", "und", "et", "y"])
 
 
 @lru_cache(maxsize=16)
 def _clause_words(language: str) -> tuple[frozenset[str], frozenset[str]]:
     """(words that continue the previous clause, words that open a clause needing the next)."""
-    coordinating, subordinating = _conjunctions(language)
+    coordinating, _subordinating = _conjunctions(language)
     relative = frozenset(_RELATIVE.get(language, _RELATIVE["en"]).split())
+    trailing = frozenset(_TRAILING.get(language, "").split())
     opener = frozenset(_OPENERS.get(language, "").split())
-    return coordinating | relative, subordinating | opener
+    return coordinating | relative | trailing, opener
 
 
 def _even_chunks(words: list[str], max_words: int) -> list[list[str]]:
