@@ -347,6 +347,26 @@ class _OriginalWords:
         return match.group(0).split() if match else None
 
 
+_DEMONSTRATIVES = frozenset(
+    [
+        "this",
+        "these",
+        "that",
+        "those",
+        "such",
+        "diese",
+        "dieser",
+        "dieses",
+        "diesen",
+        "ce",
+        "cette",
+        "ces",
+        "este",
+        "esta",
+        "estos",
+        "estas",
+    ]
+)
 _MODALS = frozenset(
     ["to", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "cannot"]
 )
@@ -432,7 +452,7 @@ def _surface(term: str, text: str, language: str) -> str:
     for k, match in enumerate(term_pattern(term).finditer(text)):
         if k >= 40:
             break
-        before = text[max(0, match.start() - 3) : match.start()].rstrip()
+        before = text[max(0, match.start() - 3) : match.start()].rstrip(" \t")
         if before and before[-1] not in ".!?:\n":
             counts[match.group(0)] = counts.get(match.group(0), 0) + 1
     if not counts:
@@ -609,7 +629,10 @@ def _definition_score(term: str, sentence: str, language: str) -> float:
     openers = _DETERMINERS.get(language, _DETERMINERS["en"]) | _LEAD_WORDS.get(language, frozenset())
     # "a CRISPR/Cas9-based approach": the term only modifies the subject
     modifier = sentence[match.end() : match.end() + 1] == "/"
-    subject = not modifier and (not lead or (len(lead) <= 2 and lead[0].lower().strip("\"'“(") in openers))
+    opener = lead[0].lower().strip("\"'“(") if lead else ""
+    # "This argument is called …" is about the sentence before, not about "argument"
+    demonstrative = opener in _DEMONSTRATIVES
+    subject = not modifier and (not lead or (len(lead) <= 2 and opener in openers and not demonstrative))
     score = 0.0
     patterns = _patterns(term, language)
     if _glossary_line(term, sentence, language):
@@ -709,13 +732,15 @@ def define_terms(
             )
             if score == float("-inf"):
                 continue
+            # "This argument is called amortised analysis.": names the term after "called" only
             if (
                 back_called
                 and idx > 0
                 and eligible(idx - 1)
-                and re.match(back_called, sentences[idx], re.IGNORECASE)
+                and (named := re.match(back_called, sentences[idx], re.IGNORECASE))
+                and term_pattern(form).search(sentences[idx], named.end())
             ):
-                score = max(score, 4.0)
+                score = max(score, 4.5)
             found[(t_index, idx)] = (score, form)
             mentions.setdefault(t_index, []).append(idx)
 
