@@ -661,10 +661,12 @@ def _definition_score(term: str, sentence: str, language: str) -> float:
     return score
 
 
-def _decent(term: Term) -> float:
+def _decent(term: Term, language: str) -> float:
     if term.marked:
         return _DECENT_MARKED
-    return _DECENT_PLAIN_WORD if plain_word(term.text) else _DECENT
+    # German capitalises every noun: "Situation" is as everyday as "situation"
+    word = term.text.lower() if language == "de" and term.text[1:].islower() else term.text
+    return _DECENT_PLAIN_WORD if plain_word(word) else _DECENT
 
 
 def plain_word(term: str) -> bool:
@@ -794,7 +796,7 @@ def define_terms(
             used_sentences[form] = idx
             entries.append((idx, {"term": form, "definition": definition}))
 
-    assign(_decent)
+    assign(lambda t: _decent(t, language))
     if len(entries) < min(count, _FEW_ENTRIES):
         # a text with few real definitions (an encyclopedia article, a transcript): named
         # concepts may also be explained by a sentence they are the subject of
