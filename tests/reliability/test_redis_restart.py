@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import redis
 
 from eduscribe_sdk import Client, JobStatus, Settings
 from eduscribe_sdk.errors import JobTimeout, RedisUnavailableError
@@ -76,25 +75,18 @@ def restart_settings(fast_settings: Settings) -> Settings:
 
 # --- while Redis is down -----------------------------------------------------------------------
 
-_UNWRAPPED = pytest.mark.xfail(
-    strict=True,
-    raises=(redis.ConnectionError, redis.TimeoutError),
-    reason="BUG: Store reads that bypass Store._call (list_ids, count, workers, set_user_tier, "
-    "last_event_id, samples) leak redis.ConnectionError instead of RedisUnavailableError",
-)
-
 CALLS: list[object] = [
     pytest.param(lambda c, j: c.get_job(j), id="get_job"),
     pytest.param(lambda c, j: c.create_job("text_notes", plan()), id="create_job"),
     pytest.param(lambda c, j: c.cancel(j), id="cancel"),
-    pytest.param(lambda c, j: c.wait(j, timeout=30), id="wait", marks=_UNWRAPPED),
+    pytest.param(lambda c, j: c.wait(j, timeout=30), id="wait"),
     pytest.param(lambda c, j: c.cleanup(0), id="cleanup"),
     pytest.param(lambda c, j: c.stats(), id="stats"),
-    pytest.param(lambda c, j: c.list_jobs(), id="list_jobs", marks=_UNWRAPPED),
-    pytest.param(lambda c, j: c.jobs_frame(), id="jobs_frame", marks=_UNWRAPPED),
-    pytest.param(lambda c, j: c.workers(), id="workers", marks=_UNWRAPPED),
-    pytest.param(lambda c, j: c.set_user_tier("u", "basic"), id="set_user_tier", marks=_UNWRAPPED),
-    pytest.param(lambda c, j: next(iter(c.watch([j], timeout=30))), id="watch", marks=_UNWRAPPED),
+    pytest.param(lambda c, j: c.list_jobs(), id="list_jobs"),
+    pytest.param(lambda c, j: c.jobs_frame(), id="jobs_frame"),
+    pytest.param(lambda c, j: c.workers(), id="workers"),
+    pytest.param(lambda c, j: c.set_user_tier("u", "basic"), id="set_user_tier"),
+    pytest.param(lambda c, j: next(iter(c.watch([j], timeout=30))), id="watch"),
 ]
 
 
