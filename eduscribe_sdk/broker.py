@@ -71,6 +71,11 @@ class PriorityBroker(dramatiq.Broker):
         # mistaken for the old one, whose jobs the maintenance pass has to requeue.
         self.worker_id = f"{self.settings.worker_id}/{uuid.uuid4().hex[:6]}"
         self._store = store
+        self.consumer: PriorityConsumer | None = None
+        # Jobs this process holds, shared by successive consumers: dramatiq restarts a
+        # consumer after a connection error while worker threads still run its messages.
+        self.outstanding: set[str] = set()
+        self.outstanding_lock = threading.Lock()
 
     @property
     def store(self) -> Store:
@@ -89,7 +94,13 @@ class PriorityBroker(dramatiq.Broker):
         return self._store is not None
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000) -> Consumer:
-        return PriorityConsumer(self, prefetch=prefetch, timeout=timeout)
+        self.consumer = PriorityConsumer(self, prefetch=prefetch, timeout=timeout)
+        return self.consumer
+
+    def held_job_ids(self) -> list[str] | None:
+        """Jobs this worker process holds (fetched, running or settling), or None if unknown."""
+        consumer = self.consumer
+        return consumer.held() if consumer is not None else None
 
     def declare_queue(self, queue_name: str) -> None:
         if queue_name not in self.queues:
@@ -129,8 +140,8 @@ class PriorityConsumer(Consumer):
         self.limit = max(1, min(prefetch // 2 or 1, broker.settings.worker_threads))
         self.idle_wait_s = min(timeout / 1000, 1.0)
         self.cache: deque[Message[Any]] = deque()
-        self.outstanding: set[str] = set()
-        self.lock = threading.Lock()
+        self.outstanding = broker.outstanding
+        self.lock = broker.outstanding_lock
         self.slot_freed = threading.Event()
         self.pubsub: Any = self.store.redis.pubsub(ignore_subscribe_messages=True)
         try:
@@ -208,7 +219,6 @@ class PriorityConsumer(Consumer):
         with contextlib.suppress(redis.RedisError):
             self.pubsub.close()
 
-    @property
-    def in_flight(self) -> int:
+    def held(self) -> list[str]:
         with self.lock:
-            return len(self.outstanding)
+            return [*self.outstanding, *(m.message_id for m in self.cache)]

@@ -225,13 +225,18 @@ class WorkerHeartbeat(Middleware):
         threads = min(worker.worker_threads, pbroker.settings.worker_threads)
 
         def beat_once() -> None:
-            pbroker.store.heartbeat(
+            requeued = pbroker.store.heartbeat(
                 pbroker.worker_id,
                 host=socket.gethostname(),
                 pid=os.getpid(),
                 threads=threads,
                 started_at=started_at,
+                held=pbroker.held_job_ids(),
+                # Far above the fetch-to-deliver gap, so a job just fetched is never taken back.
+                grace_s=pbroker.settings.heartbeat_timeout_s,
             )
+            if requeued:
+                logger.warning("%d job(s) Redis believed this worker held went back in line", requeued)
 
         def beat() -> None:
             while not self._stop.wait(pbroker.settings.heartbeat_interval_s):

@@ -363,8 +363,26 @@ class Store:
     def _settle(self, op: str, job_id: str, worker_id: str, attempt: int, *args: Any) -> bool:
         return bool(self._call("settle", [op, job_id, worker_id, attempt, *args]) == "ok")
 
-    def heartbeat(self, worker_id: str, *, host: str, pid: int, threads: int, started_at: float) -> None:
-        self._call("worker", ["beat", worker_id, host, pid, threads, f"{started_at:.6f}"])
+    def heartbeat(
+        self,
+        worker_id: str,
+        *,
+        host: str,
+        pid: int,
+        threads: int,
+        started_at: float,
+        held: Sequence[str] | None = None,
+        grace_s: float = 30.0,
+    ) -> int:
+        """Record a heartbeat. With ``held`` (the jobs the worker really holds), jobs Redis
+        believes it holds but it does not, fetched over ``grace_s`` ago, go back in line;
+        returns how many."""
+        args: list[Any] = ["beat", worker_id, host, pid, threads, f"{started_at:.6f}"]
+        if held is None:
+            args.append(10**15)  # a grace longer than any fetch is old: nothing is reconciled
+        else:
+            args += [int(grace_s * 1000), *held]
+        return int(self._call("worker", args))
 
     def leave(self, worker_id: str) -> int:
         return int(self._call("worker", ["leave", worker_id]))

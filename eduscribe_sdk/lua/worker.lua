@@ -1,13 +1,36 @@
--- Worker registry. 'beat' records a heartbeat and the worker's details; 'leave' puts its
--- unfinished jobs back in line and removes it.
--- ARGV: op, worker_id, then for beat: host, pid, threads, started_at
+-- Worker registry. 'beat' records a heartbeat and the worker's details, and reconciles its
+-- claims: a job Redis says this worker holds, fetched more than `grace_ms` ago, that the
+-- worker does not hold (say Redis lost the last second of writes, and with it a completion)
+-- goes back in line. 'leave' puts its unfinished jobs back in line and removes it.
+-- ARGV: op, worker_id, then for beat: host, pid, threads, started_at, grace_ms, held ids...
 local op, w = ARGV[1], ARGV[2]
 local now = now_s()
 if op == 'beat' then
   redis.call('ZADD', k_workers(), math.floor(now * 1000), w)
   redis.call('HSET', k_worker(w), 'host', ARGV[3], 'pid', ARGV[4], 'threads', ARGV[5],
     'started_at', ARGV[6], 'last_seen', string.format('%.6f', now))
-  return 'ok'
+  local held = {}
+  for i = 8, #ARGV do held[ARGV[i]] = true end
+  local cutoff = math.floor(now * 1000) - tonumber(ARGV[7])
+  local n = 0
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', k_inflight(w), '-inf', cutoff)) do
+    if not held[id] then
+      redis.call('ZREM', k_inflight(w), id)
+      local j = load(id)
+      if j and ((j.status == 'processing' and j.worker_id == w) or j.status == 'queued') then
+        if j.status == 'processing' then
+          set_status(j, 'queued', now)
+          redis.call('HSET', k_job(id), 'worker_id', '', 'progress', 0)
+          emit(j, 'requeued', now, 0)
+        end
+        redis.call('ZADD', queue_key(j.priority), string.format('%.3f', tonumber(j.queued_at) * 1000), id)
+        WAKE = true
+        n = n + 1
+      end
+    end
+  end
+  wake()
+  return n
 elseif op == 'leave' then
   local n = requeue_worker(w, now)
   redis.call('ZREM', k_workers(), w)

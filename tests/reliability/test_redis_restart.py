@@ -174,13 +174,6 @@ def test_redis_restart_mid_run_loses_nothing_acknowledged_and_workers_carry_on(
             sub.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=JobTimeout,
-    reason="BUG: a job whose completion was lost (Redis lost its last second of writes) stays "
-    "'processing' on a live worker forever: the maintenance pass only requeues jobs of dead "
-    "workers (fetch.lua requeue_worker), and nothing reconciles a live worker's claims",
-)
 def test_job_whose_completion_was_lost_is_not_stuck_on_a_live_worker(
     aof_redis: RestartableRedis, restart_settings: Settings, tmp_path: Path
 ) -> None:
