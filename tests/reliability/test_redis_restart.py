@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from eduscribe_sdk import Client, JobStatus, Settings
-from eduscribe_sdk.errors import JobTimeout, RedisUnavailableError
+from eduscribe_sdk.errors import RedisUnavailableError
 from tests.conftest import RedisServer, free_port
 from tests.core.jobs import OVERRIDES, plan
 from tests.reliability.conftest import WorkerProcess, wait_for
