@@ -22,6 +22,7 @@ from typing import Any
 from eduscribe_sdk.dag import topological_order
 from eduscribe_sdk.errors import DependencyCycleError, InvalidInputError
 from eduscribe_sdk.models import JobType, Priority
+from eduscribe_sdk.validation import MAX_TEXT_CHARS
 
 __all__ = [
     "COLUMNS",
@@ -123,6 +124,9 @@ def _decode(raw: bytes, name: str) -> tuple[str | None, Problem | None]:
 
 def _records(text: str) -> Iterable[tuple[int, list[str]]]:
     """(first line number, cells) per CSV record; a quoted cell may span several lines."""
+    # csv's default cell limit (128 KiB) is below what a text job accepts; the SDK's own
+    # limit then reports an over-long cell with its line number.
+    csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_TEXT_CHARS))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     start = 1
     for cells in reader:

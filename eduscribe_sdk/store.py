@@ -10,7 +10,7 @@ import functools
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from importlib import resources
@@ -48,6 +48,8 @@ _SCRIPTS = (
 SAMPLE_CAP = 1000
 #: Jobs created by one atomic script call; larger batches are split (see create_jobs).
 CREATE_CHUNK = 5000
+#: Jobs validated by one "check" call before a large batch is written.
+CHECK_CHUNK = 100_000
 
 
 def connect(url: str, *, settings: Settings | None = None) -> redis.Redis:
@@ -110,6 +112,17 @@ def _json(value: str | None) -> Any:
     return json.loads(value) if value else None
 
 
+def _redact(input_data: dict[str, Any]) -> dict[str, Any]:
+    """Records are for people and DataFrames: a document password never shows up in one.
+
+    Workers read the real input through start.lua, not through records.
+    """
+    options = input_data.get("options")
+    if isinstance(options, dict) and options.get("password"):
+        return {**input_data, "options": {**options, "password": "***"}}
+    return input_data
+
+
 def record_from_hash(data: Mapping[str, str], position: int | None = None) -> JobRecord:
     created = _ts(data["created_at"])
     assert created is not None
@@ -119,7 +132,7 @@ def record_from_hash(data: Mapping[str, str], position: int | None = None) -> Jo
         job_type=JobType(data["job_type"]),
         status=JobStatus(data["status"]),
         priority=Priority(data["priority"]),
-        input_data=_json(data.get("input")) or {},
+        input_data=_redact(_json(data.get("input")) or {}),
         output_data=_json(data.get("output")),
         progress=int(data.get("progress") or 0),
         error_message=data.get("error_message") or None,
@@ -231,7 +244,15 @@ class Store:
         """
         prepared = [(spec.id or str(uuid.uuid4()), spec) for spec in specs]
         if len(prepared) > CREATE_CHUNK:
-            self._create("check", prepared, offset=0)
+            # Validate-only calls (a few arguments per job; Redis caps a command's arguments),
+            # naming only the dependencies outside the batch: those inside are created here.
+            new = {job_id for job_id, _ in prepared}
+            for start in range(0, len(prepared), CHECK_CHUNK):
+                chunk = [
+                    (job_id, replace(spec, depends_on=tuple(d for d in spec.depends_on if d not in new)))
+                    for job_id, spec in prepared[start : start + CHECK_CHUNK]
+                ]
+                self._create("check", chunk, offset=start)
         results: list[tuple[str, JobStatus, Priority]] = []
         for start in range(0, len(prepared), CREATE_CHUNK):
             flat = self._create("write", prepared[start : start + CREATE_CHUNK], offset=start)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -326,3 +327,16 @@ def test_a_batch_larger_than_one_script_call_is_still_all_or_nothing(store: Stor
     with pytest.raises(InvalidInputError, match="already exist: j0"):
         store.create_jobs([spec(id=f"new{i}") for i in range(CREATE_CHUNK)] + [spec(id="j0")])
     assert store.count() == CREATE_CHUNK + 1
+
+
+def test_a_document_password_never_shows_in_a_record(store: Store, tmp_path: Path) -> None:
+    pdf = tmp_path / "locked.pdf"
+    pdf.write_bytes(b"%PDF-1.4 stand-in")
+    ((job_id, _, _),) = store.create_jobs(
+        [JobSpec(job_type=JobType.FILE_NOTES, user_id="u",
+                 input_data={"path": str(pdf), "options": {"password": "hunter2"}})]
+    )
+    assert "hunter2" not in repr(store.get(job_id).to_dict())
+    (row,) = store.fetch("w1", 1)
+    started = store.start(row[0], "w1")
+    assert started is not None and started.input_data["options"]["password"] == "hunter2"

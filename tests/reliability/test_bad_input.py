@@ -316,12 +316,6 @@ def test_csv_rows_with_broken_files_fail_clearly_and_formula_names_are_neutralis
         assert not cell.strip('"').startswith(("=", "+", "-", "@")), f"formula cell in results.csv: {cell}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (batch/rows.py _records): csv.reader keeps its default field_size_limit of "
-    "131072, so a text cell the SDK accepts (up to MAX_TEXT_CHARS) is refused as 'not a valid CSV "
-    "file', without a line number",
-)
 def test_csv_text_cell_above_128k_but_within_the_sdk_limit_is_accepted(
     redis_url: str, course_dir: Path
 ) -> None:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from eduscribe_sdk import Client
-from eduscribe_sdk.errors import InvalidTransitionError, RedisUnavailableError
+from eduscribe_sdk.errors import InvalidTransitionError
 from eduscribe_sdk.models import JobType
 from eduscribe_sdk.store import JobSpec
 
@@ -107,12 +107,5 @@ def test_load_200k_queued_jobs(bare_client: Client, record_property: object) -> 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-@pytest.mark.xfail(
-    strict=True,
-    raises=RedisUnavailableError,
-    reason="BUG (store.py Store.create_jobs): the all-at-once 'check' script call sends ~4 "
-    "arguments per job; above 1,048,576 arguments (~260k jobs) Redis 6.2 drops the connection "
-    "('invalid multibulk length'), reported as 'Connection reset by peer'",
-)
 def test_load_300k_queued_jobs(bare_client: Client, record_property: object) -> None:
     run_load(bare_client, 300_000, record_property)
