@@ -10,7 +10,7 @@ import functools
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from importlib import resources
@@ -173,6 +173,14 @@ def _reaches_redis(method: F) -> F:
     return cast(F, wrapper)
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _priority(spec: JobSpec) -> str:
+    return spec.priority.value if spec.priority else ""
+
+
 def _pairs(flat: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
@@ -244,46 +252,49 @@ class Store:
         """
         prepared = [(spec.id or str(uuid.uuid4()), spec) for spec in specs]
         if len(prepared) > CREATE_CHUNK:
-            # Validate-only calls (a few arguments per job; Redis caps a command's arguments),
-            # naming only the dependencies outside the batch: those inside are created here.
+            # Validate-only calls naming only the dependencies outside the batch (those inside
+            # are created here), in bounded calls: Redis caps a command's size.
             new = {job_id for job_id, _ in prepared}
             for start in range(0, len(prepared), CHECK_CHUNK):
-                chunk = [
-                    (job_id, replace(spec, depends_on=tuple(d for d in spec.depends_on if d not in new)))
-                    for job_id, spec in prepared[start : start + CHECK_CHUNK]
+                part = prepared[start : start + CHECK_CHUNK]
+                args = [
+                    _dumps(
+                        [job_id, spec.user_id, _priority(spec), [d for d in spec.depends_on if d not in new]]
+                    )
+                    for job_id, spec in part
                 ]
-                self._create("check", chunk, offset=start)
+                self._create("check", args, part, offset=start)
         results: list[tuple[str, JobStatus, Priority]] = []
         for start in range(0, len(prepared), CREATE_CHUNK):
-            flat = self._create("write", prepared[start : start + CREATE_CHUNK], offset=start)
-            results += [
-                (flat[i], JobStatus(flat[i + 1]), Priority(flat[i + 2])) for i in range(0, len(flat), 3)
+            chunk = prepared[start : start + CREATE_CHUNK]
+            args = [
+                _dumps(
+                    [
+                        job_id,
+                        spec.user_id,
+                        spec.job_type.value,
+                        _priority(spec),
+                        _dumps(spec.input_data),
+                        spec.max_retries,
+                        "" if spec.estimated_duration_seconds is None else spec.estimated_duration_seconds,
+                        spec.title or "",
+                        spec.batch_id or "",
+                        list(spec.depends_on),
+                    ]
+                )
+                for job_id, spec in chunk
             ]
+            reply = self._create("write", args, chunk, offset=start)
+            for (job_id, _), item in zip(chunk, reply.split(","), strict=True):
+                status, _, priority = item.partition(":")
+                results.append((job_id, JobStatus(status), Priority(priority)))
         return results
 
-    def _create(self, mode: str, chunk: Sequence[tuple[str, JobSpec]], *, offset: int) -> list[str]:
-        args: list[Any] = [mode, len(chunk)]
-        for job_id, spec in chunk:
-            priority = spec.priority.value if spec.priority else ""
-            if mode == "check":
-                args += [job_id, spec.user_id, priority, len(spec.depends_on), *spec.depends_on]
-                continue
-            args += [
-                job_id,
-                spec.user_id,
-                spec.job_type.value,
-                priority,
-                json.dumps(spec.input_data, separators=(",", ":")),
-                spec.max_retries,
-                "" if spec.estimated_duration_seconds is None else spec.estimated_duration_seconds,
-                spec.title or "",
-                spec.batch_id or "",
-                json.dumps(list(spec.depends_on)),
-                len(spec.depends_on),
-                *spec.depends_on,
-            ]
+    def _create(
+        self, mode: str, args: list[str], chunk: Sequence[tuple[str, JobSpec]], *, offset: int
+    ) -> str:
         try:
-            return list(self._call("create", args))
+            return str(self._call("create", [mode, *args]))
         except redis.ResponseError as exc:
             raise self._creation_error(str(exc), chunk, offset=offset) from None
 

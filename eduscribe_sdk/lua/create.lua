@@ -1,26 +1,23 @@
 -- Creates N jobs atomically: all of them, or none (every check runs before any write).
--- ARGV: mode, count, then per job:
---   write: id, user_id, job_type, priority ('' = the tier's), input_json, max_retries,
---          estimated ('' = none), title, batch_id, depends_on_json, n, dep ids...
---   check (validate only, for batches written in several calls): id, user_id, priority, n, dep ids...
+-- ARGV: mode, then one JSON array per job (one argument each: packing and parsing thousands
+-- of separate arguments costs more than the script itself):
+--   write: [id, user_id, job_type, priority ('' = the tier's), input_json, max_retries,
+--           estimated ('' = none), title, batch_id, [dep ids...]]
+--   check (validate only, for batches written in several calls): [id, user_id, priority, [dep ids...]]
+-- Returns "status:priority" per job, comma-separated, in order.
 local mode = ARGV[1]
-local n_jobs = tonumber(ARGV[2])
-local jobs, pos = {}, 3
-for i = 1, n_jobs do
+local jobs = {}
+for i = 2, #ARGV do
+  local a = cjson.decode(ARGV[i])
   local j
-  if mode == 'check' then  -- only what the checks read: id, user_id, priority, n, dep ids...
-    j = {id = ARGV[pos], user_id = ARGV[pos + 1], requested = ARGV[pos + 2], deps = {}}
-    pos = pos + 3
+  if mode == 'check' then
+    j = {id = a[1], user_id = a[2], requested = a[3], deps = a[4]}
   else
-    j = {id = ARGV[pos], user_id = ARGV[pos + 1], requested = ARGV[pos + 3], job_type = ARGV[pos + 2],
-         input = ARGV[pos + 4], max_retries = ARGV[pos + 5], estimated = ARGV[pos + 6],
-         title = ARGV[pos + 7], batch_id = ARGV[pos + 8], depends_on = ARGV[pos + 9], deps = {}}
-    pos = pos + 10
+    j = {id = a[1], user_id = a[2], job_type = a[3], requested = a[4], input = a[5],
+         max_retries = a[6], estimated = a[7], title = a[8], batch_id = a[9], deps = a[10]}
+    j.depends_on = (#j.deps > 0) and cjson.encode(j.deps) or '[]'
   end
-  local nd = tonumber(ARGV[pos])
-  for k = 1, nd do j.deps[k] = ARGV[pos + k] end
-  pos = pos + 1 + nd
-  jobs[i] = j
+  jobs[i - 1] = j
 end
 
 local in_batch, tiers, unknown, existing = {}, {}, {}, {}
@@ -48,7 +45,7 @@ for i, j in ipairs(jobs) do
 end
 if #existing > 0 then return redis.error_reply('EXISTS ' .. table.concat(existing, ',')) end
 if #unknown > 0 then return redis.error_reply('UNKNOWN ' .. table.concat(unknown, ',')) end
-if mode == 'check' then return {} end
+if mode == 'check' then return '' end
 
 local now = now_s()
 local stamp = string.format('%.6f', now)
@@ -102,10 +99,8 @@ for _, j in ipairs(jobs) do
   local ckey = j.priority .. '|' .. j.job_type .. '|' .. status
   counts[ckey] = (counts[ckey] or 0) + 1
   emit(rec, status == 'skipped' and 'skipped' or 'created', now, 0)
-  table.insert(result, j.id)
-  table.insert(result, status)
-  table.insert(result, j.priority)
+  table.insert(result, status .. ':' .. j.priority)
 end
 for ckey, n in pairs(counts) do redis.call('HINCRBY', k_counts(), ckey, n) end
 wake()
-return result
+return table.concat(result, ',')
