@@ -12,7 +12,9 @@ Idle consumers wait on a pub/sub wake-up published by every script that queues w
 job sent to an idle worker starts within milliseconds instead of after a polling interval.
 
 Messages are not stored separately: a message *is* a job id, rebuilt from the record on
-fetch. Jobs enter the queues only through the store (``Client.create_job``, a dependency
+fetch. Since a consumer fetches only as many jobs as it has free slots, the fetch also claims
+them (one round trip instead of two per job); the lifecycle middleware picks the claim up.
+Jobs enter the queues only through the store (``Client.create_job``, a dependency
 completing, a retry falling due), never through ``actor.send``.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterable
@@ -34,7 +37,7 @@ from dramatiq.middleware import Middleware, ShutdownNotifications, TimeLimit
 
 from .config import Settings
 from .errors import EduscribeError
-from .store import Store
+from .store import Started, Store
 
 __all__ = ["LOGICAL_QUEUE", "PriorityBroker"]
 
@@ -76,6 +79,8 @@ class PriorityBroker(dramatiq.Broker):
         # consumer after a connection error while worker threads still run its messages.
         self.outstanding: set[str] = set()
         self.outstanding_lock = threading.Lock()
+        #: Claims made by fetch, waiting for their worker thread: job id -> (claim, when).
+        self.claims: dict[str, tuple[Started, float]] = {}
 
     @property
     def store(self) -> Store:
@@ -161,16 +166,18 @@ class PriorityConsumer(Consumer):
                 self.slot_freed.clear()
                 return None
             self._drain_wakeups()
-            for job_id, job_type, priority, enqueued_ms in self.store.fetch(self.broker.worker_id, free):
+            now = time.monotonic()
+            for started in self.store.fetch_and_claim(self.broker.worker_id, free):
+                self.broker.claims[started.id] = (started, now)
                 self.cache.append(
                     Message(
                         queue_name=LOGICAL_QUEUE,
-                        actor_name=job_type,
-                        args=(job_id,),
+                        actor_name=started.job_type.value,
+                        args=(started.id,),
                         kwargs={},
-                        options={"priority": priority},
-                        message_id=job_id,
-                        message_timestamp=enqueued_ms,
+                        options={},
+                        message_id=started.id,
+                        message_timestamp=int(time.time() * 1000),
                     )
                 )
             if self.cache:
@@ -209,9 +216,11 @@ class PriorityConsumer(Consumer):
 
     def requeue(self, messages: Iterable[MessageProxy]) -> None:
         for message in messages:
+            self.broker.claims.pop(message.message_id, None)
             self.store.unfetch(message.message_id, self.broker.worker_id)
             self._release(message)
         for cached in self.cache:
+            self.broker.claims.pop(cached.message_id, None)
             self.store.unfetch(cached.message_id, self.broker.worker_id)
         self.cache.clear()
 

@@ -134,8 +134,18 @@ class JobLifecycle(Middleware):
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         pbroker: PriorityBroker = broker  # type: ignore[assignment]
         store = pbroker.store
-        started = _persist(lambda: store.start(message.message_id, pbroker.worker_id), what="start a job")
-        message.options["settled"] = started is None
+        claimed = pbroker.claims.pop(message.message_id, None)
+        started: Started | None
+        if claimed is None:
+            started = _persist(lambda: store.start(message.message_id, pbroker.worker_id), what="start a job")
+        else:
+            started, fetched_at = claimed
+            # A claim that sat here long (a stalled process) may have been taken over since.
+            if time.monotonic() - fetched_at > pbroker.settings.heartbeat_timeout_s / 2:
+                claim = started
+                verdict = _persist(lambda: store.report_progress(claim.id, claim.attempt, 0), what="check")
+                started = started if verdict == "ok" else None
+        message.options["settled"] = False
         if started is None:
             raise SkipMessage(f"job {message.message_id} is finished, cancelled or running elsewhere")
         _local.run = JobRun(started, store, pbroker.worker_id, pbroker.settings)

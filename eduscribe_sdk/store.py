@@ -173,6 +173,25 @@ def _reaches_redis(method: F) -> F:
     return cast(F, wrapper)
 
 
+def _started(job_id: str, reply: Sequence[Any]) -> Started:
+    """A claim reply (claim() in lua/common.lua) as a :class:`Started`."""
+    dependencies = []
+    for i in range(8, len(reply), 3):
+        output = _json(reply[i + 1]) or {}
+        title = output.get("title") or reply[i + 2] or None
+        dependencies.append({**output, "id": reply[i], "title": title})
+    return Started(
+        id=job_id,
+        attempt=int(reply[1]),
+        job_type=JobType(reply[2]),
+        input_data=json.loads(reply[3]),
+        title=reply[4] or None,
+        dependencies=dependencies,
+        retry_count=int(reply[6]),
+        max_retries=int(reply[7]),
+    )
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
@@ -322,41 +341,36 @@ class Store:
 
     # --- worker side -------------------------------------------------------------------
     def fetch(self, worker_id: str, limit: int) -> list[tuple[str, str, str, int]]:
-        """Claim up to ``limit`` queued jobs for a worker: (id, job_type, priority, enqueued_ms)."""
+        """Take up to ``limit`` queued jobs for a worker: (id, job_type, priority, enqueued_ms).
+
+        They still have to be claimed with :meth:`start`; :meth:`fetch_and_claim` does both.
+        """
+        return [(row[0], row[1], row[2], int(float(row[3]))) for row in self._fetch(worker_id, limit, False)]
+
+    def fetch_and_claim(self, worker_id: str, limit: int) -> list[Started]:
+        """Take up to ``limit`` queued jobs, best priority first, and claim them at once."""
+        return [_started(row[0], row[4]) for row in self._fetch(worker_id, limit, True)]
+
+    def _fetch(self, worker_id: str, limit: int, claim: bool) -> list[list[Any]]:
         s = self.settings
-        flat = self._call(
-            "fetch",
-            [
-                worker_id,
-                limit,
-                s.aging_seconds * 1000,
-                int(s.heartbeat_timeout_s * 1000),
-                int(s.heartbeat_interval_s * 1000),
-            ],
+        return list(
+            self._call(
+                "fetch",
+                [
+                    worker_id,
+                    limit,
+                    s.aging_seconds * 1000,
+                    int(s.heartbeat_timeout_s * 1000),
+                    int(s.heartbeat_interval_s * 1000),
+                    "1" if claim else "0",
+                ],
+            )
         )
-        return [(flat[i], flat[i + 1], flat[i + 2], int(float(flat[i + 3]))) for i in range(0, len(flat), 4)]
 
     def start(self, job_id: str, worker_id: str) -> Started | None:
         """Claim a fetched job for running, or None when it must not run (see start.lua)."""
         reply = self._call("start", [job_id, worker_id, int(self.settings.heartbeat_timeout_s * 1000)])
-        if reply[0] != "ok":
-            return None
-        dependencies = []
-        for i in range(8, len(reply), 3):
-            output = _json(reply[i + 1]) or {}
-            dependencies.append(
-                {**output, "id": reply[i], "title": output.get("title") or reply[i + 2] or None}
-            )
-        return Started(
-            id=job_id,
-            attempt=int(reply[1]),
-            job_type=JobType(reply[2]),
-            input_data=json.loads(reply[3]),
-            title=reply[4] or None,
-            dependencies=dependencies,
-            retry_count=int(reply[6]),
-            max_retries=int(reply[7]),
-        )
+        return _started(job_id, reply) if reply[0] == "ok" else None
 
     def report_progress(self, job_id: str, attempt: int, percent: int) -> str:
         """'ok', 'cancelled' (stop now) or 'stale' (this attempt no longer owns the job)."""

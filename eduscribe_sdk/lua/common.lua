@@ -148,6 +148,37 @@ local function requeue_worker(w, now)
   return n
 end
 
+-- Claims a queued job for a worker: processing, next attempt, wait sample, 'started' event.
+-- Returns what the worker needs: {'ok', attempt, job_type, input, title, depends_on,
+-- retry_count, max_retries, then id, output, title per dependency}.
+local function claim(j, worker, now)
+  local id = j.id
+  local ms = math.floor(now * 1000)
+  redis.call('ZREM', queue_key(j.priority), id)
+  local attempt = redis.call('HINCRBY', k_job(id), 'attempt', 1)
+  if j.queued_at and j.queued_at ~= '' then
+    sample('wait', j.priority .. '|' .. j.job_type, now - tonumber(j.queued_at))
+  end
+  set_status(j, 'processing', now)
+  redis.call('HSET', k_job(id), 'started_at', string.format('%.6f', now), 'worker_id', worker,
+    'progress', 0)
+  redis.call('ZADD', k_inflight(worker), ms, id)
+  emit(j, 'started', now, 0)
+
+  local v = redis.call('HMGET', k_job(id), 'job_type', 'input', 'title', 'depends_on')
+  local result = {'ok', attempt, v[1], v[2], v[3] or '', v[4] or '[]', j.retry_count, j.max_retries}
+  local raw = v[4]
+  if raw and raw ~= '' then
+    for _, d in ipairs(cjson.decode(raw)) do
+      local dv = redis.call('HMGET', k_job(d), 'output', 'title')
+      table.insert(result, d)
+      table.insert(result, dv[1] or '')
+      table.insert(result, dv[2] or '')
+    end
+  end
+  return result
+end
+
 local function wake()
   if WAKE then redis.call('PUBLISH', k_wakeup(), '1') end
 end

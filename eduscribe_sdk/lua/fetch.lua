@@ -1,9 +1,14 @@
 -- A consumer takes up to `limit` jobs: always the highest effective priority first.
 -- Effective rank = tier rank minus one per `aging_ms` waited, so low work never starves.
 -- Also: heartbeat, due retries back in line, and (one caller at a time) the maintenance pass.
--- ARGV: worker_id, limit, aging_ms, heartbeat_timeout_ms, maintenance_interval_ms
+-- With `claim` = '1' the jobs taken are claimed for the worker at once (see claim() in
+-- common.lua): a worker fetches only as many jobs as it has free slots, so they start now,
+-- and this saves the separate start round trip per job.
+-- ARGV: worker_id, limit, aging_ms, heartbeat_timeout_ms, maintenance_interval_ms, claim
+-- Returns one array per job: {id, job_type, priority, enqueued_ms[, claim reply]}.
 local worker, limit, aging = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local timeout, interval = tonumber(ARGV[4]), tonumber(ARGV[5])
+local claiming = ARGV[6] == '1'
 local now = now_s()
 local ms = math.floor(now * 1000)
 redis.call('ZADD', k_workers(), ms, worker)
@@ -60,13 +65,15 @@ for _ = 1, limit do
   end
   if best_id == nil then break end
   redis.call('ZREM', queue_key(best_priority), best_id)
-  local v = redis.call('HMGET', k_job(best_id), 'status', 'job_type')
-  if v[1] == 'queued' then
-    redis.call('ZADD', k_inflight(worker), ms, best_id)
-    table.insert(taken, best_id)
-    table.insert(taken, v[2])
-    table.insert(taken, best_priority)
-    table.insert(taken, tostring(best_score))
+  local j = load(best_id)
+  if j and j.status == 'queued' then
+    local item = {best_id, j.job_type, best_priority, tostring(best_score)}
+    if claiming then
+      table.insert(item, claim(j, worker, now))
+    else
+      redis.call('ZADD', k_inflight(worker), ms, best_id)
+    end
+    table.insert(taken, item)
   end
 end
 wake()

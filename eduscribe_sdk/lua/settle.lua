@@ -8,8 +8,13 @@ local op, id, worker, attempt = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 redis.call('ZREM', k_inflight(worker), id)
 if op == 'ack' then return 'ok' end
 local j = load(id)
-if op == 'unfetch' then  -- fetched but never started (worker stopping): back to its old place
-  if j and j.status == 'queued' then
+if op == 'unfetch' then  -- fetched (maybe claimed) but never run (worker stopping): back in line
+  if j and (j.status == 'queued' or (j.status == 'processing' and j.worker_id == worker)) then
+    if j.status == 'processing' then
+      set_status(j, 'queued', now_s())
+      redis.call('HSET', k_job(id), 'worker_id', '', 'progress', 0)
+      emit(j, 'requeued', now_s(), 0)
+    end
     redis.call('ZADD', queue_key(j.priority), string.format('%.3f', tonumber(j.queued_at) * 1000), id)
     WAKE = true
   end

@@ -18,26 +18,4 @@ elseif j.status ~= 'queued' then
   redis.call('ZREM', k_inflight(worker), id)
   return {'skip', j.status}
 end
-redis.call('ZREM', queue_key(j.priority), id)
-local attempt = redis.call('HINCRBY', k_job(id), 'attempt', 1)
-if j.queued_at and j.queued_at ~= '' then
-  sample('wait', j.priority .. '|' .. j.job_type, now - tonumber(j.queued_at))
-end
-set_status(j, 'processing', now)
-redis.call('HSET', k_job(id), 'started_at', string.format('%.6f', now), 'worker_id', worker,
-  'progress', 0)
-redis.call('ZADD', k_inflight(worker), ms, id)
-emit(j, 'started', now, 0)
-
-local v = redis.call('HMGET', k_job(id), 'job_type', 'input', 'title', 'depends_on')
-local result = {'ok', attempt, v[1], v[2], v[3] or '', v[4] or '[]', j.retry_count, j.max_retries}
-local raw = v[4]
-if raw and raw ~= '' then
-  for _, d in ipairs(cjson.decode(raw)) do
-    local dv = redis.call('HMGET', k_job(d), 'output', 'title')
-    table.insert(result, d)
-    table.insert(result, dv[1] or '')
-    table.insert(result, dv[2] or '')
-  end
-end
-return result
+return claim(j, worker, now)
