@@ -112,6 +112,13 @@ local function release_dependents(id, now)
   end
 end
 
+-- Why a job cannot run: worded like the skips that cascade from settle.lua and cancel.lua.
+local function broken_reason(dep_id)
+  local s = redis.call('HGET', k_job(dep_id), 'status')
+  local how = ({failed = 'failed', cancelled = 'was cancelled', skipped = 'was skipped'})[s]
+  return 'dependency ' .. dep_id .. ' ' .. (how or 'did not complete')
+end
+
 -- Dependencies not completed yet, and the first that can never complete (or nil).
 local function pending_of(id)
   local raw = redis.call('HGET', k_job(id), 'depends_on')

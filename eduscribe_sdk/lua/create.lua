@@ -86,7 +86,7 @@ for _, j in ipairs(jobs) do
     table.insert(fields, stamp)
   end
   if status == 'skipped' then
-    for _, v in ipairs({'completed_at', stamp, 'error_message', 'dependency ' .. broken .. ' did not complete'}) do
+    for _, v in ipairs({'completed_at', stamp, 'error_message', broken_reason(broken)}) do
       table.insert(fields, v)
     end
     redis.call('ZADD', k_index_finished(), now, j.id)

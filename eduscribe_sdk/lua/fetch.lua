@@ -37,7 +37,7 @@ if redis.call('SET', k_reaper(), worker, 'NX', 'PX', interval) then
     local pending, broken = pending_of(id)
     if broken then
       finish(j, 'skipped', now)
-      redis.call('HSET', k_job(id), 'error_message', 'dependency ' .. broken .. ' did not complete')
+      redis.call('HSET', k_job(id), 'error_message', broken_reason(broken))
       emit(j, 'skipped', now)
       skip_descendants(id, 'dependency ' .. id .. ' was skipped', now)
     elseif pending == 0 then

@@ -96,6 +96,7 @@ def test_depending_on_a_failed_job_is_skipped_at_once(bare_client: Client) -> No
     bare_client.cancel(a.id)
     b = bare_client.create_job("text_notes", {"content": "Second."}, depends_on=[a.id])
     assert b.status is JobStatus.SKIPPED
+    assert b.record.error_message == f"dependency {a.id} was cancelled"
 
 
 def spec(job_id: str, *deps: str) -> JobSpec:
