@@ -239,34 +239,43 @@ vol no ca jr sr st inc ltd co corp dept univ al cf ibid"""
 _ABBREVIATIONS = frozenset(_ABBREVIATION_LIST.split())
 
 
-def _plain_split(text: str) -> list[str] | None:
-    """The sentences of ``text`` when every stop is unambiguous (a word, a stop, a capital);
-    None when anything (an abbreviation, an initial, a decimal) needs pysbd's rules."""
-    parts: list[str] = []
-    start = 0
+def _plain_pieces(text: str) -> list[tuple[str, bool]]:
+    """``text`` cut at its unambiguous stops (a word, a stop, a capital), each piece with
+    whether it still holds an ambiguous stop (an abbreviation, an initial, a decimal) that
+    needs pysbd's rules. pysbd is slow on long input, so it only ever sees such pieces."""
+    pieces: list[tuple[str, bool]] = []
+    start, ambiguous = 0, False
     for match in _PLAIN_STOP.finditer(text):
         word = match.group(1).strip("\"'”’)»]").lower()  # noqa: RUF001
-        if len(word) < 3 or word.rstrip(".") in _ABBREVIATIONS or "." in word:
-            return None
-        if not _PLAIN_NEXT.match(text, match.end()):
-            return None
-        parts.append(text[start : match.end(2)])
-        start = match.end()
-    parts.append(text[start:])
-    return [p.strip() for p in parts if p.strip()]
+        clear = (
+            len(word) >= 3
+            and word.rstrip(".") not in _ABBREVIATIONS
+            and "." not in word
+            and _PLAIN_NEXT.match(text, match.end()) is not None
+        )
+        if clear:
+            pieces.append((text[start : match.end(2)], ambiguous))
+            start, ambiguous = match.end(), False
+        else:
+            ambiguous = True
+    pieces.append((text[start:], ambiguous))
+    return [(p.strip(), a) for p, a in pieces if p.strip()]
 
 
 def split_sentences(units: list[Unit], language: str) -> list[Sentence]:
-    """Sentences of every unit. pysbd (slow) only runs on units whose stops are ambiguous."""
+    """Sentences of every unit; pysbd only sees the stretches whose stops are ambiguous."""
     segmenter = _segmenter(language)
     sentences: list[Sentence] = []
     for u_index, unit in enumerate(units):
         if unit.kind in ("heading", "table") or not _BOUNDARY.search(unit.text):
             parts = [unit.text]
-        elif (plain := _plain_split(unit.text)) is not None:
-            parts = plain
         else:
-            parts = [p.strip() for p in segmenter.segment(unit.text) if p.strip()]
+            parts = []
+            for piece, ambiguous in _plain_pieces(unit.text):
+                if ambiguous:
+                    parts += [p.strip() for p in segmenter.segment(piece) if p.strip()]
+                else:
+                    parts.append(piece)
         for k, part in enumerate(parts):
             sentences.append(Sentence(len(sentences), part, unit.kind, u_index, k == 0))
     return sentences
