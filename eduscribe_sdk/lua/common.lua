@@ -135,21 +135,27 @@ local function pending_of(id)
   return pending, broken
 end
 
+-- Puts a job that worker `w` held (fetched, or claimed and running) back at its old place in
+-- line; false when the job has moved on (finished, cancelled, taken over by another worker).
+local function put_back(j, w, now)
+  if j.status == 'processing' and j.worker_id == w then
+    set_status(j, 'queued', now)
+    redis.call('HSET', k_job(j.id), 'worker_id', '', 'progress', 0)
+    emit(j, 'requeued', now, 0)
+  elseif j.status ~= 'queued' then
+    return false
+  end
+  redis.call('ZADD', queue_key(j.priority), string.format('%.3f', tonumber(j.queued_at) * 1000), j.id)
+  WAKE = true
+  return true
+end
+
 -- Puts a dead worker's unfinished jobs back in line at their old place.
 local function requeue_worker(w, now)
   local n = 0
   for _, id in ipairs(redis.call('ZRANGE', k_inflight(w), 0, -1)) do
     local j = load(id)
-    if j and ((j.status == 'processing' and j.worker_id == w) or j.status == 'queued') then
-      if j.status == 'processing' then
-        set_status(j, 'queued', now)
-        redis.call('HSET', k_job(id), 'worker_id', '', 'progress', 0)
-        emit(j, 'requeued', now, 0)
-      end
-      redis.call('ZADD', queue_key(j.priority), string.format('%.3f', tonumber(j.queued_at) * 1000), id)
-      WAKE = true
-      n = n + 1
-    end
+    if j and put_back(j, w, now) then n = n + 1 end
   end
   redis.call('DEL', k_inflight(w))
   return n

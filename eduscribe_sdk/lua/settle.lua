@@ -9,15 +9,7 @@ redis.call('ZREM', k_inflight(worker), id)
 if op == 'ack' then return 'ok' end
 local j = load(id)
 if op == 'unfetch' then  -- fetched (maybe claimed) but never run (worker stopping): back in line
-  if j and (j.status == 'queued' or (j.status == 'processing' and j.worker_id == worker)) then
-    if j.status == 'processing' then
-      set_status(j, 'queued', now_s())
-      redis.call('HSET', k_job(id), 'worker_id', '', 'progress', 0)
-      emit(j, 'requeued', now_s(), 0)
-    end
-    redis.call('ZADD', queue_key(j.priority), string.format('%.3f', tonumber(j.queued_at) * 1000), id)
-    WAKE = true
-  end
+  if j then put_back(j, worker, now_s()) end
   wake()
   return 'ok'
 end
@@ -45,11 +37,7 @@ elseif op == 'retry' then
   redis.call('ZADD', k_delayed(), math.floor(now * 1000) + tonumber(ARGV[5]), id)
   emit(j, 'retrying', now)
 elseif op == 'requeue' then
-  set_status(j, 'queued', now)
-  redis.call('HSET', key, 'worker_id', '', 'progress', 0)
-  redis.call('ZADD', queue_key(j.priority), string.format('%.3f', tonumber(j.queued_at) * 1000), id)
-  emit(j, 'requeued', now, 0)
-  WAKE = true
+  put_back(j, worker, now)
 else
   return redis.error_reply('unknown op ' .. op)
 end

@@ -17,16 +17,7 @@ if op == 'beat' then
     if not held[id] then
       redis.call('ZREM', k_inflight(w), id)
       local j = load(id)
-      if j and ((j.status == 'processing' and j.worker_id == w) or j.status == 'queued') then
-        if j.status == 'processing' then
-          set_status(j, 'queued', now)
-          redis.call('HSET', k_job(id), 'worker_id', '', 'progress', 0)
-          emit(j, 'requeued', now, 0)
-        end
-        redis.call('ZADD', queue_key(j.priority), string.format('%.3f', tonumber(j.queued_at) * 1000), id)
-        WAKE = true
-        n = n + 1
-      end
+      if j and put_back(j, w, now) then n = n + 1 end
     end
   end
   wake()
