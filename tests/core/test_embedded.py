@@ -12,7 +12,7 @@ import pytest
 
 from eduscribe_sdk import Client, JobStatus, Settings
 from tests.core.jobs import plan
-from tests.core.test_subprocess_workers import WorkerProcess
+from tests.workers import WorkerProcess
 
 
 def embedded_settings(fast_settings: Settings, home: Path) -> Settings:

@@ -333,8 +333,13 @@ def test_a_document_password_never_shows_in_a_record(store: Store, tmp_path: Pat
     pdf = tmp_path / "locked.pdf"
     pdf.write_bytes(b"%PDF-1.4 stand-in")
     ((job_id, _, _),) = store.create_jobs(
-        [JobSpec(job_type=JobType.FILE_NOTES, user_id="u",
-                 input_data={"path": str(pdf), "options": {"password": "hunter2"}})]
+        [
+            JobSpec(
+                job_type=JobType.FILE_NOTES,
+                user_id="u",
+                input_data={"path": str(pdf), "options": {"password": "hunter2"}},
+            )
+        ]
     )
     assert "hunter2" not in repr(store.get(job_id).to_dict())
     (row,) = store.fetch("w1", 1)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,53 +9,8 @@ from pathlib import Path
 import pytest
 
 from eduscribe_sdk import Client, JobStatus, Settings
-from tests.conftest import REPO
 from tests.core.jobs import plan
-
-
-class WorkerProcess:
-    def __init__(self, redis_url: str, home: Path, *, threads: int = 1, processes: int = 1) -> None:
-        env = {
-            **{k: v for k, v in os.environ.items() if k != "EDUSCRIBE_REDIS_URL"},
-            **({"EDUSCRIBE_REDIS_URL": redis_url} if redis_url else {}),
-            "EDUSCRIBE_HOME": str(home),
-            "EDUSCRIBE_PROCESSORS": "text_notes=tests.core.jobs:scripted",
-            "WORKER_MAX_CONCURRENT_JOBS": str(threads),
-            "PYTHONPATH": str(REPO),
-        }
-        self.log = home / f"worker-{time.monotonic_ns()}.log"
-        home.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dramatiq",
-                "eduscribe_sdk.actors",
-                "--processes",
-                str(processes),
-                "--threads",
-                str(threads),
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=self.log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group: no clean shutdown, no goodbye to Redis."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+from tests.workers import WorkerProcess
 
 
 @pytest.fixture
