@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from eduscribe_sdk import Client
+from eduscribe_sdk.creation import JobSpec
 from eduscribe_sdk.errors import EduscribeError, InvalidInputError, InvalidTransitionError
 from eduscribe_sdk.models import JobRecord, JobStatus, JobType
-from eduscribe_sdk.store import JobSpec
 
 from .rows import BatchInvalidError, Problem, Row, content_hashes, read_course, type_alias
 

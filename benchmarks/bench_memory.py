@@ -40,8 +40,8 @@ def _used(r: redis.Redis) -> int:
 
 
 def _finished_jobs(client: Any, n: int, output: dict[str, Any], tag: str) -> list[str]:
+    from eduscribe_sdk.creation import JobSpec
     from eduscribe_sdk.models import JobType
-    from eduscribe_sdk.store import JobSpec
 
     store = client.store
     ids = [f"{tag}-{i:06d}" for i in range(n)]

@@ -30,8 +30,8 @@ def fill(client: Any, start: int, stop: int) -> None:
     """Create jobs ``start..stop-1`` and complete ``COMPLETED_SHARE`` of them."""
     import json
 
+    from eduscribe_sdk.creation import JobSpec
     from eduscribe_sdk.models import JobType
-    from eduscribe_sdk.store import JobSpec
 
     store = client.store
     # The store's registered scripts, pipelined: one round trip per few thousand transitions

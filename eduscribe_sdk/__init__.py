@@ -8,6 +8,7 @@
 
 from .client import Client, JobHandle
 from .config import Settings
+from .creation import JobSpec
 from .errors import (
     DependencyCycleError,
     EduscribeError,
@@ -25,7 +26,6 @@ from .errors import (
     UnknownDependencyError,
 )
 from .models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
-from .store import JobSpec
 
 __version__ = "0.1.0"
 

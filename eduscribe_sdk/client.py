@@ -12,11 +12,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .config import Settings
+from .creation import JobSpec
 from .dag import topological_order
 from .embedded import EmbeddedServer
 from .errors import InvalidInputError, JobFailed, JobTimeout
 from .models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
-from .store import JobSpec, Store, connect
+from .store import Store, connect
 from .validation import normalize_input, normalize_title, parse_job_type
 
 if TYPE_CHECKING:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,18 +18,17 @@ from typing import Any, TypeVar, cast
 import redis
 
 from .config import Settings, mask_url
+from .creation import JobSpec, create_jobs
 from .errors import (
     InvalidInputError,
     InvalidTransitionError,
     JobNotFoundError,
-    PriorityNotAllowedError,
     RedisUnavailableError,
-    UnknownDependencyError,
 )
 from .keys import DEFAULT_PREFIX, Keys, lua_prelude
 from .models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 
-__all__ = ["JobSpec", "Started", "Store", "connect"]
+__all__ = ["Started", "Store", "connect"]
 
 _SCRIPTS = (
     "create",
@@ -46,10 +44,6 @@ _SCRIPTS = (
     "worker",
 )
 SAMPLE_CAP = 1000
-#: Jobs created by one atomic script call; larger batches are split (see create_jobs).
-CREATE_CHUNK = 5000
-#: Jobs validated by one "check" call before a large batch is written.
-CHECK_CHUNK = 100_000
 
 
 def connect(url: str, *, settings: Settings | None = None) -> redis.Redis:
@@ -66,22 +60,6 @@ def connect(url: str, *, settings: Settings | None = None) -> redis.Redis:
         )
     except ValueError as exc:
         raise InvalidInputError(f"not a Redis URL: {mask_url(url)} ({exc})", field="redis_url") from None
-
-
-@dataclass(frozen=True, slots=True)
-class JobSpec:
-    """One job to create; ``input_data`` must already be validated."""
-
-    job_type: JobType
-    input_data: Mapping[str, Any]
-    user_id: str
-    id: str = ""
-    priority: Priority | None = None
-    max_retries: int = 3
-    estimated_duration_seconds: float | None = None
-    title: str | None = None
-    batch_id: str | None = None
-    depends_on: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,10 +174,6 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _priority(spec: JobSpec) -> str:
-    return spec.priority.value if spec.priority else ""
-
-
 def _pairs(flat: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
@@ -263,81 +237,11 @@ class Store:
 
     # --- creation ----------------------------------------------------------------------
     def create_jobs(self, specs: Sequence[JobSpec]) -> list[tuple[str, JobStatus, Priority]]:
-        """Create jobs atomically (all or none). Dependencies on jobs in ``specs`` must come first.
+        """Create jobs atomically (all or none); see :func:`eduscribe_sdk.creation.create_jobs`."""
+        return create_jobs(self._run_create, specs)
 
-        Batches above :data:`CREATE_CHUNK` are written in several script calls, so that Redis
-        is never blocked long; the whole batch is checked in one call first, so a bad job
-        still leaves nothing behind.
-        """
-        prepared = [(spec.id or str(uuid.uuid4()), spec) for spec in specs]
-        if len(prepared) > CREATE_CHUNK:
-            # Validate-only calls naming only the dependencies outside the batch (those inside
-            # are created here), in bounded calls: Redis caps a command's size.
-            new = {job_id for job_id, _ in prepared}
-            for start in range(0, len(prepared), CHECK_CHUNK):
-                part = prepared[start : start + CHECK_CHUNK]
-                args = [
-                    _dumps(
-                        [job_id, spec.user_id, _priority(spec), [d for d in spec.depends_on if d not in new]]
-                    )
-                    for job_id, spec in part
-                ]
-                self._create("check", args, part, offset=start)
-        results: list[tuple[str, JobStatus, Priority]] = []
-        for start in range(0, len(prepared), CREATE_CHUNK):
-            chunk = prepared[start : start + CREATE_CHUNK]
-            args = [
-                _dumps(
-                    [
-                        job_id,
-                        spec.user_id,
-                        spec.job_type.value,
-                        _priority(spec),
-                        _dumps(spec.input_data),
-                        spec.max_retries,
-                        "" if spec.estimated_duration_seconds is None else spec.estimated_duration_seconds,
-                        spec.title or "",
-                        spec.batch_id or "",
-                        list(spec.depends_on),
-                    ]
-                )
-                for job_id, spec in chunk
-            ]
-            reply = self._create("write", args, chunk, offset=start)
-            for (job_id, _), item in zip(chunk, reply.split(","), strict=True):
-                status, _, priority = item.partition(":")
-                results.append((job_id, JobStatus(status), Priority(priority)))
-        return results
-
-    def _create(
-        self, mode: str, args: list[str], chunk: Sequence[tuple[str, JobSpec]], *, offset: int
-    ) -> str:
-        try:
-            return str(self._call("create", [mode, *args]))
-        except redis.ResponseError as exc:
-            raise self._creation_error(str(exc), chunk, offset=offset) from None
-
-    @staticmethod
-    def _creation_error(message: str, chunk: Sequence[tuple[str, JobSpec]], *, offset: int) -> Exception:
-        kind, _, rest = message.partition(" ")
-        if kind == "UNKNOWN":
-            return UnknownDependencyError(rest.split(","))
-        if kind == "EXISTS":
-            return InvalidInputError(f"job id(s) already exist: {rest}", field="id")
-        if kind == "PRIORITY":
-            index, _, detail = rest.partition(" ")
-            spec = chunk[int(index) - 1][1]
-            row = f" (job {offset + int(index)})" if len(chunk) > 1 else ""
-            parts = detail.split()
-            if parts[0] == "unknown":
-                return InvalidInputError(f"unknown priority {parts[1]!r}{row}", field="priority")
-            tier, allowed, requested = parts
-            return PriorityNotAllowedError(
-                f"user {spec.user_id!r} has the {tier} tier, which allows priority {allowed} "
-                f"or lower; {requested} was requested{row}",
-                field="priority",
-            )
-        return InvalidInputError(message)
+    def _run_create(self, mode: str, document: str) -> str:
+        return str(self._call("create", [mode, document]))
 
     # --- worker side -------------------------------------------------------------------
     def fetch(self, worker_id: str, limit: int) -> list[tuple[str, str, str, int]]:

@@ -1,105 +1,199 @@
 -- Creates N jobs atomically: all of them, or none (every check runs before any write).
--- ARGV: mode, then one JSON array per job (one argument each: packing and parsing thousands
--- of separate arguments costs more than the script itself):
---   write: [id, user_id, job_type, priority ('' = the tier's), input_json, max_retries,
---           estimated ('' = none), title, batch_id, [dep ids...]]
---   check (validate only, for batches written in several calls): [id, user_id, priority, [dep ids...]]
--- Returns "status:priority" per job, comma-separated, in order.
+-- ARGV[1] is the mode, ARGV[2] one JSON document (one decode: packing and parsing thousands of
+-- separate arguments costs more than the writes themselves):
+--   write: [[id, user_id, job_type, priority ('' = the tier's), input_json, max_retries,
+--            estimated ('' = none), title, batch_id, [dep ids...]], ...]
+--   check (validate only, before a batch written in several calls):
+--          [[ids...], [dep ids outside the batch...], [[job number, user_id, priority], ...]]
+-- Returns "status:priority" per job, comma-separated, in order ('' for check).
 local mode = ARGV[1]
-local jobs = {}
-for i = 2, #ARGV do
-  local a = cjson.decode(ARGV[i])
-  local j
-  if mode == 'check' then
-    j = {id = a[1], user_id = a[2], requested = a[3], deps = a[4]}
-  else
-    j = {id = a[1], user_id = a[2], job_type = a[3], requested = a[4], input = a[5],
-         max_retries = a[6], estimated = a[7], title = a[8], batch_id = a[9], deps = a[10]}
-    j.depends_on = (#j.deps > 0) and cjson.encode(j.deps) or '[]'
+local doc = cjson.decode(ARGV[2])
+local ALLOWED = {enterprise = 'urgent', premium = 'high', basic = 'normal', free = 'low'}
+local tiers = {}
+
+-- The priority a job gets, or nil and an error reply when its user's tier does not allow it.
+local function priority_of(n, user_id, requested)
+  local tier = tiers[user_id]
+  if not tier then
+    tier = redis.call('HGET', k_tiers(), user_id) or 'free'
+    tiers[user_id] = tier
   end
-  jobs[i - 1] = j
+  local allowed = ALLOWED[tier] or 'low'
+  if requested == '' then return allowed end
+  if RANK[requested] == nil then
+    return nil, redis.error_reply('PRIORITY ' .. n .. ' unknown ' .. requested)
+  end
+  if RANK[requested] < RANK[allowed] then
+    return nil, redis.error_reply('PRIORITY ' .. n .. ' ' .. tier .. ' ' .. allowed .. ' ' .. requested)
+  end
+  return requested
 end
 
-local in_batch, tiers, unknown, existing = {}, {}, {}, {}
-for _, j in ipairs(jobs) do in_batch[j.id] = true end
-for i, j in ipairs(jobs) do
-  if redis.call('EXISTS', k_job(j.id)) == 1 then table.insert(existing, j.id) end
-  local tier = tiers[j.user_id]
-  if not tier then
-    tier = redis.call('HGET', k_tiers(), j.user_id) or 'free'
-    tiers[j.user_id] = tier
+-- The ids in `ids` that have a job record; EXISTS takes many keys, and the usual answer is 0.
+local function existing(ids)
+  local found = {}
+  for s = 1, #ids, 1000 do
+    local last = math.min(s + 999, #ids)
+    local keys = {}
+    for i = s, last do keys[#keys + 1] = k_job(ids[i]) end
+    if redis.call('EXISTS', unpack(keys)) > 0 then
+      for i = s, last do
+        if redis.call('EXISTS', keys[i - s + 1]) == 1 then table.insert(found, ids[i]) end
+      end
+    end
   end
-  local allowed = ({enterprise = 'urgent', premium = 'high', basic = 'normal', free = 'low'})[tier] or 'low'
-  if j.requested == '' then
-    j.priority = allowed
-  elseif RANK[j.requested] == nil then
-    return redis.error_reply('PRIORITY ' .. i .. ' unknown ' .. j.requested)
-  elseif RANK[j.requested] < RANK[allowed] then
-    return redis.error_reply('PRIORITY ' .. i .. ' ' .. tier .. ' ' .. allowed .. ' ' .. j.requested)
-  else
-    j.priority = j.requested
+  return found
+end
+
+local function missing(ids)
+  local present = {}
+  for _, id in ipairs(existing(ids)) do present[id] = true end
+  local absent = {}
+  for _, id in ipairs(ids) do
+    if not present[id] then table.insert(absent, id) end
   end
-  for _, d in ipairs(j.deps) do
-    if not in_batch[d] and redis.call('EXISTS', k_job(d)) == 0 then table.insert(unknown, d) end
+  return absent
+end
+
+if mode == 'check' then
+  local ids, outside, requested = doc[1], doc[2], doc[3]
+  local taken = existing(ids)
+  for _, r in ipairs(requested) do
+    local p, err = priority_of(r[1], r[2], r[3])
+    if not p then return err end
+  end
+  if #taken > 0 then return redis.error_reply('EXISTS ' .. table.concat(taken, ',')) end
+  local unknown = missing(outside)
+  if #unknown > 0 then return redis.error_reply('UNKNOWN ' .. table.concat(unknown, ',')) end
+  return ''
+end
+
+-- Jobs stay the arrays cjson made (fields by position, as above): no table per job.
+local ID, USER, TYPE, REQUESTED, INPUT, RETRIES, ESTIMATED, TITLE, BATCH, DEPS = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+local priorities, ids, in_batch, outside, seen_outside = {}, {}, {}, {}, {}
+for i, a in ipairs(doc) do
+  local p, err = priority_of(i, a[USER], a[REQUESTED])
+  if not p then return err end
+  priorities[i] = p
+  ids[i] = a[ID]
+  in_batch[a[ID]] = true
+end
+local taken = existing(ids)
+if #taken > 0 then return redis.error_reply('EXISTS ' .. table.concat(taken, ',')) end
+for _, a in ipairs(doc) do
+  for _, d in ipairs(a[DEPS]) do
+    if not in_batch[d] and not seen_outside[d] then
+      seen_outside[d] = true
+      table.insert(outside, d)
+    end
   end
 end
-if #existing > 0 then return redis.error_reply('EXISTS ' .. table.concat(existing, ',')) end
+local unknown = missing(outside)
 if #unknown > 0 then return redis.error_reply('UNKNOWN ' .. table.concat(unknown, ',')) end
-if mode == 'check' then return '' end
+
+-- depends_on as JSON; ids rarely need escaping, and joining them is much cheaper than encoding.
+local function ids_json(deps)
+  if #deps == 0 then return '[]' end
+  for _, d in ipairs(deps) do
+    if string.find(d, '[%c"\\]') then return cjson.encode(deps) end
+  end
+  return '["' .. table.concat(deps, '","') .. '"]'
+end
 
 local now = now_s()
 local stamp = string.format('%.6f', now)
+local events = k_events()
 local result = {}
 local status_of = {}  -- statuses decided in this call, for dependencies inside the batch
 local counts = {}
+-- Index entries are gathered per index and written with a few variadic ZADDs at the end.
+local members, indexes, by_user, by_batch, by_status = {}, {}, {}, {}, {}
+local function index_of(key)
+  local m = members[key]
+  if not m then
+    m = {}
+    members[key] = m
+    indexes[#indexes + 1] = key
+  end
+  return m
+end
+local everything = index_of(k_index_all())
+
 -- Each job is written once, straight into its final status: no waiting -> queued hop.
-for _, j in ipairs(jobs) do
-  local key = k_job(j.id)
+for i, a in ipairs(doc) do
+  local id, user, batch, priority = a[ID], a[USER], a[BATCH], priorities[i]
+  local key = k_job(id)
   local pending, broken = 0, nil
-  for _, d in ipairs(j.deps) do
+  for _, d in ipairs(a[DEPS]) do
     local s = status_of[d] or redis.call('HGET', k_job(d), 'status')
     if s ~= 'completed' then
       if FINISHED[s] then broken = broken or d else pending = pending + 1 end
     end
-    redis.call('SADD', k_dependents(d), j.id)
+    redis.call('SADD', k_dependents(d), id)
   end
   local status = 'waiting'
   if broken then status = 'skipped' elseif pending == 0 then status = 'queued' end
-  status_of[j.id] = status
-  local fields = {'id', j.id, 'user_id', j.user_id, 'job_type', j.job_type,
-    'status', status, 'priority', j.priority, 'input', j.input, 'progress', 0,
-    'retry_count', 0, 'max_retries', j.max_retries, 'created_at', stamp, 'updated_at', stamp,
-    'estimated_duration', j.estimated, 'title', j.title, 'batch_id', j.batch_id,
-    'depends_on', j.depends_on, 'attempt', 0, 'pending', pending}
-  local rec = {id = j.id, status = status, priority = j.priority, job_type = j.job_type,
-               created_at = stamp, batch_id = j.batch_id}
+  status_of[id] = status
+  local queued_at = stamp
   if status == 'queued' then
     -- Same clock reading for the whole batch: a microsecond step keeps FIFO order (see enqueue).
     local score = now * 1000 + SEQ * 0.001
     SEQ = SEQ + 1
-    table.insert(fields, 'queued_at')
-    table.insert(fields, string.format('%.6f', score / 1000))
-    redis.call('ZADD', queue_key(j.priority), string.format('%.3f', score), j.id)
+    queued_at = string.format('%.6f', score / 1000)
+    redis.call('ZADD', queue_key(priority), string.format('%.3f', score), id)
     WAKE = true
-  else
-    table.insert(fields, 'queued_at')
-    table.insert(fields, stamp)
   end
+  redis.call('HSET', key, 'id', id, 'user_id', user, 'job_type', a[TYPE], 'status', status,
+    'priority', priority, 'input', a[INPUT], 'progress', 0, 'retry_count', 0,
+    'max_retries', a[RETRIES], 'created_at', stamp, 'updated_at', stamp,
+    'estimated_duration', a[ESTIMATED], 'title', a[TITLE], 'batch_id', batch,
+    'depends_on', ids_json(a[DEPS]), 'attempt', 0, 'pending', pending, 'queued_at', queued_at)
   if status == 'skipped' then
-    for _, v in ipairs({'completed_at', stamp, 'error_message', broken_reason(broken)}) do
-      table.insert(fields, v)
-    end
-    redis.call('ZADD', k_index_finished(), now, j.id)
+    redis.call('HSET', key, 'completed_at', stamp, 'error_message', broken_reason(broken))
+    local finished = index_of(k_index_finished())
+    finished[#finished + 1] = id
   end
-  redis.call('HSET', key, unpack(fields))
-  redis.call('ZADD', k_index_all(), now, j.id)
-  redis.call('ZADD', k_index_user(j.user_id), now, j.id)
-  if j.batch_id ~= '' then redis.call('ZADD', k_index_batch(j.batch_id), now, j.id) end
-  redis.call('ZADD', k_index_status(status), now, j.id)
-  local ckey = j.priority .. '|' .. j.job_type .. '|' .. status
+  everything[#everything + 1] = id
+  local m = by_user[user]
+  if not m then
+    m = index_of(k_index_user(user))
+    by_user[user] = m
+  end
+  m[#m + 1] = id
+  if batch ~= '' then
+    m = by_batch[batch]
+    if not m then
+      m = index_of(k_index_batch(batch))
+      by_batch[batch] = m
+    end
+    m[#m + 1] = id
+  end
+  m = by_status[status]
+  if not m then
+    m = index_of(k_index_status(status))
+    by_status[status] = m
+  end
+  m[#m + 1] = id
+  local ckey = priority .. '|' .. a[TYPE] .. '|' .. status
   counts[ckey] = (counts[ckey] or 0) + 1
-  emit(rec, status == 'skipped' and 'skipped' or 'created', now, 0)
-  table.insert(result, status .. ':' .. j.priority)
+  -- The events of emit(), with the stream trimmed once below instead of on every entry.
+  redis.call('XADD', events, '*', 'job', id, 'kind', status == 'skipped' and 'skipped' or 'created',
+    'status', status, 'progress', 0, 'at', stamp, 'batch', batch)
+  result[i] = status .. ':' .. priority
+end
+redis.call('XTRIM', events, 'MAXLEN', '~', EVENTS_MAXLEN)
+for _, key in ipairs(indexes) do
+  local m = members[key]
+  -- unpack has a stack limit (LUAI_MAXCSTACK, 8000): 2,000 score/member pairs a call.
+  for s = 1, #m, 2000 do
+    local args, n = {}, 0
+    for k = s, math.min(s + 1999, #m) do
+      args[n + 1] = now
+      args[n + 2] = m[k]
+      n = n + 2
+    end
+    redis.call('ZADD', key, unpack(args))
+  end
 end
 for ckey, n in pairs(counts) do redis.call('HINCRBY', k_counts(), ckey, n) end
 wake()

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from eduscribe_sdk import (
-    InvalidInputError,
     InvalidTransitionError,
     JobNotFoundError,
     JobStatus,
@@ -19,7 +18,8 @@ from eduscribe_sdk import (
     Settings,
     UnknownDependencyError,
 )
-from eduscribe_sdk.store import JobSpec, Store, connect
+from eduscribe_sdk.creation import JobSpec
+from eduscribe_sdk.store import Store, connect
 
 
 @pytest.fixture
@@ -311,22 +311,6 @@ def test_maintenance_sweep_repairs_a_stranded_waiting_job(store: Store) -> None:
     store.redis.delete(store.keys.reaper)
     rows = store.fetch("w1", 5)
     assert child in [r[0] for r in rows]
-
-
-def test_a_batch_larger_than_one_script_call_is_still_all_or_nothing(store: Store) -> None:
-    from eduscribe_sdk.store import CREATE_CHUNK
-
-    store.set_user_tier("free", "free")
-    specs = [spec() for _ in range(CREATE_CHUNK + 10)]
-    specs.append(spec(user="free", priority=Priority.URGENT))
-    with pytest.raises(PriorityNotAllowedError, match=f"job {CREATE_CHUNK + 11}"):
-        store.create_jobs(specs)
-    assert store.count() == 0
-    created = store.create_jobs([spec(id=f"j{i}") for i in range(CREATE_CHUNK + 1)])
-    assert len(created) == CREATE_CHUNK + 1 == store.count()
-    with pytest.raises(InvalidInputError, match="already exist: j0"):
-        store.create_jobs([spec(id=f"new{i}") for i in range(CREATE_CHUNK)] + [spec(id="j0")])
-    assert store.count() == CREATE_CHUNK + 1
 
 
 def test_a_document_password_never_shows_in_a_record(store: Store, tmp_path: Path) -> None:

@@ -1,0 +1,191 @@
+"""Creating jobs in bulk: all or none, in short script calls, with Python and Redis overlapped.
+
+:func:`create_jobs` turns :class:`JobSpec` objects into the JSON documents that
+``lua/create.lua`` takes. A batch that needs more than one write call is checked first, in
+full (ids not taken, dependencies outside the batch existing, priorities allowed), so that a
+bad job still leaves nothing behind. The calls then run in order on one background thread
+while this thread builds the next document: on a 2-core machine Redis writes one chunk
+while Python prepares the next.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from threading import Event
+from types import TracebackType
+from typing import Any
+
+import redis
+
+from .errors import InvalidInputError, PriorityNotAllowedError, UnknownDependencyError
+from .models import JobStatus, JobType, Priority
+
+__all__ = ["CHECK_CHUNK", "WRITE_CHUNK", "CreateScript", "JobSpec", "create_jobs"]
+
+#: Jobs written by one script call. Redis runs one script at a time, so each call stays short
+#: (about 30 ms for 1,000 jobs) and workers' fetches and heartbeats get in between.
+WRITE_CHUNK = 1000
+#: Jobs validated by one "check" call before a batch written in several calls (the limit is
+#: the size of one command, not time: a check does not touch the jobs' records).
+CHECK_CHUNK = 100_000
+
+#: Runs ``create.lua`` with (mode, document) and returns its reply; raises redis.ResponseError.
+CreateScript = Callable[[str, str], str]
+Chunk = Sequence[tuple[str, "JobSpec"]]
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """One job to create; ``input_data`` must already be validated."""
+
+    job_type: JobType
+    input_data: Mapping[str, Any]
+    user_id: str
+    id: str = ""
+    priority: Priority | None = None
+    max_retries: int = 3
+    estimated_duration_seconds: float | None = None
+    title: str | None = None
+    batch_id: str | None = None
+    depends_on: Sequence[str] = ()
+
+
+def create_jobs(run: CreateScript, specs: Sequence[JobSpec]) -> list[tuple[str, JobStatus, Priority]]:
+    """Create jobs atomically (all or none). Dependencies on jobs in ``specs`` must come first.
+
+    Returns (id, status, priority) per job, in order; jobs without an id get a random one.
+    """
+    prepared = [(spec.id or str(uuid.uuid4()), spec) for spec in specs]
+    if len(prepared) <= WRITE_CHUNK:
+        # One call checks and writes: the common case (one job) needs no thread.
+        return _results(prepared, _call(run, "write", _write_document(prepared), prepared, 0))
+    replies: list[str] = []
+    with _Pipeline(run) as pipeline:
+        new = {job_id for job_id, _ in prepared}
+        for start in range(0, len(prepared), CHECK_CHUNK):
+            part = prepared[start : start + CHECK_CHUNK]
+            pipeline.send("check", _check_document(part, new), part, start)
+        for start in range(0, len(prepared), WRITE_CHUNK):
+            chunk = prepared[start : start + WRITE_CHUNK]
+            pipeline.send("write", _write_document(chunk), chunk, start)
+        replies = pipeline.replies()
+    return _results(prepared, ",".join(replies))
+
+
+def _check_document(part: Chunk, new: set[str]) -> str:
+    # Only the dependencies outside the batch need to exist already: the rest are created here.
+    outside = {d: None for _, spec in part for d in spec.depends_on if d not in new}
+    requested = [
+        [n, spec.user_id, spec.priority.value]
+        for n, (_, spec) in enumerate(part, start=1)
+        if spec.priority is not None
+    ]
+    return _dumps([[job_id for job_id, _ in part], list(outside), requested])
+
+
+def _write_document(chunk: Chunk) -> str:
+    return _dumps(
+        [
+            [
+                job_id,
+                spec.user_id,
+                spec.job_type.value,
+                spec.priority.value if spec.priority else "",
+                _dumps(spec.input_data),
+                spec.max_retries,
+                "" if spec.estimated_duration_seconds is None else spec.estimated_duration_seconds,
+                spec.title or "",
+                spec.batch_id or "",
+                list(spec.depends_on),
+            ]
+            for job_id, spec in chunk
+        ]
+    )
+
+
+def _results(prepared: Chunk, reply: str) -> list[tuple[str, JobStatus, Priority]]:
+    parsed: dict[str, tuple[JobStatus, Priority]] = {}  # a batch has a handful of distinct items
+    results = []
+    for (job_id, _), item in zip(prepared, reply.split(","), strict=True):
+        if item not in parsed:
+            status, _, priority = item.partition(":")
+            parsed[item] = (JobStatus(status), Priority(priority))
+        results.append((job_id, *parsed[item]))
+    return results
+
+
+def _call(run: CreateScript, mode: str, document: str, chunk: Chunk, offset: int) -> str:
+    try:
+        return run(mode, document)
+    except redis.ResponseError as exc:
+        raise creation_error(str(exc), chunk, offset=offset) from None
+
+
+class _Pipeline:
+    """Script calls run in order on one thread while the caller builds the next one.
+
+    The first failure stops the calls queued after it and is raised by :meth:`replies`.
+    """
+
+    def __init__(self, run: CreateScript) -> None:
+        self._run = run
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eduscribe-create")
+        self._futures: list[tuple[str, Future[str]]] = []
+        self._failed = Event()
+
+    def __enter__(self) -> _Pipeline:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if kind is not None:
+            self._failed.set()  # the caller gave up: nothing it queued may run any more
+        self._executor.shutdown(wait=True)
+
+    def send(self, mode: str, document: str, chunk: Chunk, offset: int) -> None:
+        self._futures.append((mode, self._executor.submit(self._call, mode, document, chunk, offset)))
+
+    def _call(self, mode: str, document: str, chunk: Chunk, offset: int) -> str:
+        if self._failed.is_set():
+            return ""
+        try:
+            return _call(self._run, mode, document, chunk, offset)
+        except BaseException:
+            self._failed.set()
+            raise
+
+    def replies(self) -> list[str]:
+        """The write calls' replies, in order; raises the first failure."""
+        return [reply for mode, future in self._futures if (reply := future.result()) and mode == "write"]
+
+
+def creation_error(message: str, chunk: Chunk, *, offset: int) -> Exception:
+    """The SDK error for a refusal of ``create.lua`` (its job numbers count from 1 in ``chunk``)."""
+    kind, _, rest = message.partition(" ")
+    if kind == "UNKNOWN":
+        return UnknownDependencyError(rest.split(","))
+    if kind == "EXISTS":
+        return InvalidInputError(f"job id(s) already exist: {rest}", field="id")
+    if kind == "PRIORITY":
+        index, _, detail = rest.partition(" ")
+        spec = chunk[int(index) - 1][1]
+        row = f" (job {offset + int(index)})" if len(chunk) > 1 else ""
+        parts = detail.split()
+        if parts[0] == "unknown":
+            return InvalidInputError(f"unknown priority {parts[1]!r}{row}", field="priority")
+        tier, allowed, requested = parts
+        return PriorityNotAllowedError(
+            f"user {spec.user_id!r} has the {tier} tier, which allows priority {allowed} "
+            f"or lower; {requested} was requested{row}",
+            field="priority",
+        )
+    return InvalidInputError(message)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
