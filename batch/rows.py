@@ -49,6 +49,8 @@ TYPE_ALIASES: Mapping[str, JobType] = {
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
+# One encoder for every row hash (json.dumps with options builds a new one per call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 
 
 def type_alias(job_type: JobType) -> str:
@@ -153,7 +155,7 @@ def read_course(path: Path | str, *, allow_outside: bool = False) -> CourseCsv:
     except csv.Error as exc:
         problems.append(Problem(0, None, f"not a valid CSV file: {exc}"))
         return course
-    records = [(line, cells) for line, cells in records if any(c.strip() for c in cells)]
+    records = [(line, cells) for line, cells in records if "".join(cells).strip()]
     if not records:
         problems.append(Problem(1, None, "the file is empty; the first line must be a header"))
         return course
@@ -166,13 +168,15 @@ def read_course(path: Path | str, *, allow_outside: bool = False) -> CourseCsv:
     first_line: dict[str, int] = {}
     raw_deps: dict[str, tuple[int, list[str]]] = {}
     parsed: list[Row] = []
+    width = len(columns)
     for line, cells in records[1:]:
-        if len(cells) > len(columns):
-            problems.append(
-                Problem(line, None, f"has {len(cells)} cells; the header has {len(columns)} columns")
-            )
-            continue
-        values = dict(zip(columns, [*cells, *[""] * (len(columns) - len(cells))], strict=True))
+        if len(cells) != width:
+            if len(cells) > width:
+                message = f"has {len(cells)} cells; the header has {width} columns"
+                problems.append(Problem(line, None, message))
+                continue
+            cells = [*cells, *[""] * (width - len(cells))]
+        values = dict(zip(columns, cells, strict=True))
         row_problems: list[Problem] = []
         deps = _split_deps(values.get("depends_on", ""))
         row = _parse_row(line, values, deps, base, allow_outside, row_problems)
@@ -222,6 +226,8 @@ def _check_header(line: int, header: Sequence[str], problems: list[Problem]) -> 
 
 
 def _split_deps(raw: str) -> list[str]:
+    if not raw:
+        return []
     return list(dict.fromkeys(d.strip() for d in raw.split(";") if d.strip()))
 
 
@@ -386,31 +392,15 @@ def content_hashes(rows: Sequence[Row]) -> dict[str, str]:
     by_id = {row.id: row for row in rows}
     hashes: dict[str, str] = {}
     files: dict[Path, str] = {}
-
-    def visit(root: Row) -> None:
-        # Iterative depth-first walk: a 10,000-row chain must not hit the recursion limit.
-        stack = [root]
-        while stack:
-            row = stack[-1]
-            missing = [by_id[d] for d in row.depends_on if d not in hashes]
-            if missing:
-                stack += missing
-                continue
-            stack.pop()
-            if row.id in hashes:
-                continue
-            payload = {
-                "type": row.job_type.value,
-                "title": row.title,
-                "priority": row.priority.value if row.priority else None,
-                "input": row.input_data,
-                "file": _file_digest(row.source_path, files) if row.source_path else None,
-                "deps": [[dep, hashes[dep]] for dep in row.depends_on],
-            }
-            blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-            hashes[row.id] = hashlib.sha256(blob.encode()).hexdigest()
-
-    for row in rows:
-        if row.id not in hashes:
-            visit(row)
+    for row_id in topological_order({row.id: row.depends_on for row in rows}):
+        row = by_id[row_id]
+        payload = {
+            "type": row.job_type.value,
+            "title": row.title,
+            "priority": row.priority.value if row.priority else None,
+            "input": row.input_data,
+            "file": _file_digest(row.source_path, files) if row.source_path else None,
+            "deps": [[dep, hashes[dep]] for dep in row.depends_on],
+        }
+        hashes[row_id] = hashlib.sha256(_CANONICAL.encode(payload).encode()).hexdigest()
     return hashes

@@ -18,12 +18,13 @@ import contextlib
 import csv
 import functools
 import gc
+import hashlib
 import json
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -33,7 +34,7 @@ from eduscribe_sdk.creation import JobSpec
 from eduscribe_sdk.errors import EduscribeError, InvalidInputError, InvalidTransitionError
 from eduscribe_sdk.models import JobRecord, JobStatus, JobType
 
-from .rows import BatchInvalidError, Problem, Row, content_hashes, read_course, type_alias
+from .rows import BatchInvalidError, Problem, content_hashes, read_course, type_alias
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -195,8 +196,21 @@ def plan_batch(
     problems = list(course.problems)
     user = user_id or client.user_id
     tier = client.user_tier(user) if any(r.priority for r in course.rows) else None
-    prepared: dict[str, tuple[Row, JobSpec]] = {}
-    for row in course.rows:
+    batch_id, replaces, base_id = "", None, batch_id_for(course.path)
+    job_ids: dict[str, str] = {}
+    hashes: dict[str, str] = {}
+    if not problems:
+        # Ids first, so that each job is specified once, final (no copy per row): a row's
+        # id needs its content hash, which needs every row it depends on to be valid.
+        base_meta = client.store.batch_meta(base_id)
+        batch_id = base_meta.get("latest") or base_id
+        if fresh and base_meta:
+            batch_id, replaces = str(uuid.uuid4()), batch_id
+        hashes = content_hashes(course.rows)
+        job_ids = {row_id: _job_id(batch_id, row_id, row_hash) for row_id, row_hash in hashes.items()}
+    rows: list[BatchRow] = []
+    specs: dict[str, JobSpec] = {}
+    for row in course.rows:  # CSV order, for people; create_jobs orders by dependencies itself
         if row.priority and tier is not None and row.priority.rank < tier.priority.rank:
             problems.append(
                 Problem(
@@ -207,45 +221,38 @@ def plan_batch(
                 )
             )
             continue
+        job_id = job_ids.get(row.id, "")
         try:
             spec = client.prepare_job(
                 row.job_type,
                 row.input_data,
+                id=job_id,
                 priority=row.priority,
-                depends_on=row.depends_on,
+                depends_on=[job_ids.get(d, d) for d in row.depends_on],
                 title=row.title,
                 user_id=user,
                 max_retries=max_retries,
+                batch_id=batch_id,
             )
         except InvalidInputError as exc:
             column, message = _column(exc)
             problems.append(Problem(row.line, column, message))
             continue
-        prepared[row.id] = (row, spec)
+        if not problems:
+            rows.append(BatchRow(row.id, job_id, row.job_type, row.line, hashes[row.id]))
+            specs[job_id] = spec
     if problems:
         raise BatchInvalidError(course.path, problems)
-
-    base_id = batch_id_for(course.path)
-    base_meta = client.store.batch_meta(base_id)
-    current = base_meta.get("latest") or base_id
-    batch_id, replaces = current, None
-    if fresh and base_meta:
-        batch_id, replaces = str(uuid.uuid4()), current
-    hashes = content_hashes([row for row, _ in prepared.values()])
-    job_ids = {
-        row_id: str(uuid.uuid5(NAMESPACE, f"{batch_id}\n{row_id}\n{row_hash}"))
-        for row_id, row_hash in hashes.items()
-    }
-    rows: list[BatchRow] = []
-    specs: dict[str, JobSpec] = {}
-    for row_id in prepared:  # CSV order, for people; create_jobs orders by dependencies itself
-        row, spec = prepared[row_id]
-        job_id = job_ids[row_id]
-        rows.append(BatchRow(row_id, job_id, row.job_type, row.line, hashes[row_id]))
-        specs[job_id] = replace(
-            spec, id=job_id, batch_id=batch_id, depends_on=tuple(job_ids[d] for d in row.depends_on)
-        )
     return Plan(course.path, batch_id, base_id, user, rows, specs, replaces)
+
+
+def _job_id(batch_id: str, row_id: str, row_hash: str) -> str:
+    """``str(uuid.uuid5(NAMESPACE, ...))`` without building a UUID object (3x faster)."""
+    digest = bytearray(hashlib.sha1(NAMESPACE.bytes + f"{batch_id}\n{row_id}\n{row_hash}".encode()).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _cancel_quietly(client: Client, job_ids: Iterable[str]) -> list[str]:

@@ -13,8 +13,16 @@ __all__ = ["find_cycle", "topological_order"]
 def topological_order(graph: Mapping[str, Sequence[str]]) -> list[str]:
     """Ids so that every id comes after the ids it depends on (only ids in ``graph`` are ordered).
 
-    Raises :class:`DependencyCycleError` naming the cycle, e.g. ``a -> b -> a``.
+    Raises :class:`DependencyCycleError` naming the cycle, e.g. ``a -> b -> a``. An order
+    that is already valid (a CSV that lists lectures before what builds on them) is kept.
     """
+    seen: set[str] = set()
+    for node, deps in graph.items():
+        if any(d in graph and d not in seen for d in deps):
+            break
+        seen.add(node)
+    else:
+        return list(graph)
     sorter: TopologicalSorter[str] = TopologicalSorter()
     for node, deps in graph.items():
         sorter.add(node, *[d for d in deps if d in graph])

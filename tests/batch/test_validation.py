@@ -175,3 +175,24 @@ def test_missing_csv_file(cli: Invoke, redis_url: str, tmp_path: Path) -> None:
     result = cli("validate", tmp_path / "nope.csv", "--redis", redis_url)
     assert result.exit_code == 2
     assert "cannot read" in result.output
+
+
+def test_row_hashes_and_job_ids_never_change() -> None:
+    """Resuming a batch finds its jobs by these ids: a new hashing scheme would orphan them all."""
+    import uuid
+
+    from batch.rows import Row, content_hashes
+    from batch.runner import NAMESPACE, _job_id
+    from eduscribe_sdk.models import JobType, Priority
+
+    text = {"content": "Stacks", "options": {"generateQuiz": True}}
+    lecture = Row(2, "l1", JobType.TEXT_NOTES, text, "Lecture 1")
+    summary = Row(3, "sum", JobType.COURSE_SUMMARY, {"options": {}}, None, Priority.LOW, ("l1",))
+    hashes = content_hashes([summary, lecture])  # any order: dependencies are hashed first
+    assert hashes == {
+        "l1": "69121a2b2f2acd535c080661a096d6fe135fe973f931080438c12fbf4e45101b",
+        "sum": "24c7fc5d1a344b16469816f3fb1e8ad096ef268cceab4806b6394f15bc4a5883",
+    }
+    for row_id, row_hash in hashes.items():
+        name = f"batch-1\n{row_id}\n{row_hash}"
+        assert _job_id("batch-1", row_id, row_hash) == str(uuid.uuid5(NAMESPACE, name))
