@@ -37,6 +37,7 @@ class Sizes:
     queue_systems: tuple[str, ...] = ("eduscribe", "dramatiq", "celery", "rq")
     bulk_rows: int = 10_000
     bulk_one_at_a_time: bool = True
+    bulk_repeat: int = 3
     read_levels: tuple[int, ...] = (10_000, 100_000, 1_000_000)
     read_repeat: int = 25
     idle_probes: int = 60
@@ -54,6 +55,7 @@ QUICK = Sizes(
     queue_processes=(1,),
     bulk_rows=2000,
     bulk_one_at_a_time=False,
+    bulk_repeat=1,
     read_levels=(10_000, 50_000),
     read_repeat=10,
     idle_probes=3,
@@ -69,7 +71,7 @@ def _bulk(server: RedisServer, sizes: Sizes) -> dict[str, Any]:
         from . import bench_bulk_enqueue
 
         results = bench_bulk_enqueue.run_benchmark(
-            server.url(0), sizes.bulk_rows, include_slow=sizes.bulk_one_at_a_time
+            server.url(0), sizes.bulk_rows, include_slow=sizes.bulk_one_at_a_time, repeat=sizes.bulk_repeat
         )
     except (ImportError, AttributeError, TypeError) as exc:
         return _bulk_subprocess(sizes, f"{type(exc).__name__}: {exc}")
