@@ -322,6 +322,13 @@ def test_csv_text_cell_above_128k_but_within_the_sdk_limit_is_accepted(
     (course_dir / "course.csv").write_text(HEADER + "big,text," + "word " * 40_000 + ",,\n")
     result = batch_cli("validate", course_dir / "course.csv", "--redis", redis_url, "--user", "tester")
     assert result.exit_code == 0, result.output
+    # Beyond the SDK's limit: refused with the line and the column to fix.
+    (course_dir / "course.csv").write_text(
+        HEADER + "ok,text,fine,,\nhuge,text," + "x" * (MAX_TEXT_CHARS + 1) + ",,\n"
+    )
+    result = batch_cli("validate", course_dir / "course.csv", "--redis", redis_url, "--user", "tester")
+    assert result.exit_code != 0
+    assert "line 3: source:" in result.output and "the limit is 2,000,000" in result.output, result.output
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
