@@ -56,6 +56,8 @@ _PATH_PREFIXES = ("shorts", "embed", "live", "v", "e")
 
 
 def parse_job_type(value: object) -> JobType:
+    if isinstance(value, JobType):
+        return value
     try:
         return JobType(str(value))
     except ValueError:
