@@ -22,6 +22,8 @@ PDF = SHARED / "documents" / "pdf" / "large" / "geotopo_lecture_notes_de_117p.pd
 AUDIO = SHARED / "audio"
 TEXTS = SHARED / "text"
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus"}
+#: Clips shorter than this are reported without the RTF target (see run()).
+MIN_RTF_CLIP_S = 5.0
 TEXT_WORDS = 10_000
 
 
@@ -121,16 +123,21 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     rows.append(Row("processors", "speech model load (once per process)", audio["model_load_s"], "s"))
     for name, clip in audio["clips"].items():
         rtf = clip["rtf"]
-        refused = clip["outcome"] != "ok"
+        notes = ["no speech: refused"] if clip["outcome"] != "ok" else []
+        # Whisper encodes a fixed 30 s window however short the clip (~0.3 s here), so the
+        # real-time factor of a clip of a few seconds measures that fixed cost, not speed.
+        judged = rtf is not None and clip["audio_s"] >= MIN_RTF_CLIP_S
+        if not judged:
+            notes.append(f"under {MIN_RTF_CLIP_S:g} s: one 30 s window's fixed cost")
         rows.append(
             Row(
                 "processors",
                 f"audio RTF {name} ({clip['audio_s']:.1f} s)",
                 rtf,
                 "x real time",
-                target="<= 0.15",
-                met=(rtf <= 0.15) if rtf is not None else None,
-                note="no speech: refused" if refused else "",
+                target="<= 0.15" if judged else "",
+                met=(rtf <= 0.15) if judged and rtf is not None else None,
+                note="; ".join(notes),
             )
         )
 
