@@ -6,6 +6,7 @@ import faster-whisper, PyAV or pypdf.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Mapping
 from typing import cast
@@ -26,6 +27,11 @@ _PROCESSORS: dict[JobType, str] = {
 
 def get_processor(job_type: JobType | str, overrides: Mapping[str, str] | None = None) -> Processor:
     kind = JobType(job_type)
-    target = (overrides or {}).get(kind.value) or _PROCESSORS[kind]
+    return _resolve((overrides or {}).get(kind.value) or _PROCESSORS[kind])
+
+
+@functools.cache
+def _resolve(target: str) -> Processor:
+    # Every job asks for its processor: import and look it up once per target.
     module_name, _, attribute = target.partition(":")
     return cast(Processor, getattr(importlib.import_module(module_name), attribute))
