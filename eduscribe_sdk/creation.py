@@ -60,6 +60,8 @@ def create_jobs(run: CreateScript, specs: Sequence[JobSpec]) -> list[tuple[str, 
     Returns (id, status, priority) per job, in order; jobs without an id get a random one.
     """
     prepared = [(spec.id or str(uuid.uuid4()), spec) for spec in specs]
+    if not prepared:
+        return []
     if len(prepared) <= WRITE_CHUNK:
         # One call checks and writes: the common case (one job) needs no thread.
         return _results(prepared, _call(run, "write", _write_document(prepared), prepared, 0))

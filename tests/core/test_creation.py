@@ -54,6 +54,10 @@ def test_a_batch_written_in_several_calls_is_created_whole_and_in_order(store: S
     assert store.get(f"j{MANY - 1}").depends_on == (f"j{MANY - 2}",)
 
 
+def test_an_empty_batch_creates_nothing(store: Store) -> None:
+    assert store.create_jobs([]) == [] and store.count() == 0
+
+
 def test_a_refused_job_anywhere_in_a_big_batch_leaves_nothing(store: Store) -> None:
     store.set_user_tier("free", "free")
     specs = chain(MANY)
