@@ -8,7 +8,6 @@ if FINISHED[j.status] then return redis.error_reply('ILLEGAL ' .. j.status) end
 local now = now_s()
 redis.call('ZREM', queue_key(j.priority), id)
 redis.call('ZREM', k_delayed(), id)
-finish(j, 'cancelled', now)
-redis.call('HSET', k_job(id), 'error_message', 'cancelled')
+finish(j, 'cancelled', now, {'error_message', 'cancelled'})
 emit(j, 'cancelled', now)
 return skip_descendants(id, 'dependency ' .. id .. ' was cancelled', now)

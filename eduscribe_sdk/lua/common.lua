@@ -36,8 +36,10 @@ local function count(j, status, delta)
   redis.call('HINCRBY', k_counts(), j.priority .. '|' .. j.job_type .. '|' .. status, delta)
 end
 
--- Moves a job between status indexes and counters; the caller emits the event.
-local function set_status(j, new, now)
+-- Moves a job between status indexes and counters; the caller emits the event. `extra`
+-- (field, value, ...) is written with the status in the same HSET: every redis.call costs
+-- about as much again as the command itself, and a job makes dozens of them.
+local function set_status(j, new, now, extra)
   local old = j.status
   if old ~= new then
     redis.call('ZREM', k_index_status(old), j.id)
@@ -46,13 +48,17 @@ local function set_status(j, new, now)
     count(j, new, 1)
     j.status = new
   end
-  redis.call('HSET', k_job(j.id), 'status', new, 'updated_at', string.format('%.6f', now))
+  local fields = {'status', new, 'updated_at', string.format('%.6f', now)}
+  for _, v in ipairs(extra or {}) do fields[#fields + 1] = v end
+  redis.call('HSET', k_job(j.id), unpack(fields))
 end
 
 local function sample(kind, group, value)
   local key = k_samples(kind .. ':' .. group)
-  redis.call('LPUSH', key, string.format('%.6f', value))
-  redis.call('LTRIM', key, 0, SAMPLE_CAP - 1)
+  -- Trimmed once the list is a tenth over the cap, not on every push.
+  if redis.call('LPUSH', key, string.format('%.6f', value)) > SAMPLE_CAP + SAMPLE_CAP / 10 then
+    redis.call('LTRIM', key, 0, SAMPLE_CAP - 1)
+  end
   redis.call('HINCRBYFLOAT', k_sums(), kind .. '_sum|' .. group, value)
   redis.call('HINCRBY', k_sums(), kind .. '_n|' .. group, 1)
 end
@@ -70,14 +76,14 @@ local function enqueue(j, now, kind)
   WAKE = true
 end
 
-local function finish(j, status, now)
-  set_status(j, status, now)
+local function finish(j, status, now, extra)
   local fields = {'completed_at', string.format('%.6f', now)}
   if j.started_at and j.started_at ~= '' and (status == 'completed' or status == 'failed') then
     table.insert(fields, 'actual_duration')
     table.insert(fields, string.format('%.6f', now - tonumber(j.started_at)))
   end
-  redis.call('HSET', k_job(j.id), unpack(fields))
+  for _, v in ipairs(extra or {}) do fields[#fields + 1] = v end
+  set_status(j, status, now, fields)
   redis.call('ZADD', k_index_finished(), now, j.id)
 end
 
@@ -90,8 +96,7 @@ local function skip_descendants(root_id, reason, now)
     for _, d in ipairs(redis.call('SMEMBERS', k_dependents(id))) do
       local dj = load(d)
       if dj and dj.status == 'waiting' then
-        finish(dj, 'skipped', now)
-        redis.call('HSET', k_job(d), 'error_message', reason)
+        finish(dj, 'skipped', now, {'error_message', reason})
         emit(dj, 'skipped', now)
         skipped = skipped + 1
         table.insert(stack, d)
@@ -172,9 +177,8 @@ local function claim(j, worker, now)
   if j.queued_at and j.queued_at ~= '' then
     sample('wait', j.priority .. '|' .. j.job_type, now - tonumber(j.queued_at))
   end
-  set_status(j, 'processing', now)
-  redis.call('HSET', k_job(id), 'started_at', string.format('%.6f', now), 'worker_id', worker,
-    'progress', 0)
+  set_status(j, 'processing', now, {'started_at', string.format('%.6f', now), 'worker_id', worker,
+    'progress', 0})
   redis.call('ZADD', k_inflight(worker), ms, id)
   emit(j, 'started', now, 0)
 

@@ -19,20 +19,17 @@ end
 local now = now_s()
 local key = k_job(id)
 if op == 'complete' then
-  redis.call('HSET', key, 'output', ARGV[5], 'progress', 100, 'error_message', '', 'error_details', '')
-  finish(j, 'completed', now)
+  finish(j, 'completed', now, {'output', ARGV[5], 'progress', 100, 'error_message', '', 'error_details', ''})
   sample('duration', j.priority .. '|' .. j.job_type, now - tonumber(j.started_at))
   emit(j, 'completed', now, 100)
   release_dependents(id, now)
 elseif op == 'fail' then
-  redis.call('HSET', key, 'error_message', ARGV[5], 'error_details', ARGV[6])
-  finish(j, 'failed', now)
+  finish(j, 'failed', now, {'error_message', ARGV[5], 'error_details', ARGV[6]})
   redis.call('HINCRBY', k_sums(), 'failed_n|' .. j.priority .. '|' .. j.job_type, 1)
   emit(j, 'failed', now)
   skip_descendants(id, 'dependency ' .. id .. ' failed', now)
 elseif op == 'retry' then
-  set_status(j, 'retrying', now)
-  redis.call('HSET', key, 'error_message', ARGV[6], 'error_details', ARGV[7], 'worker_id', '')
+  set_status(j, 'retrying', now, {'error_message', ARGV[6], 'error_details', ARGV[7], 'worker_id', ''})
   redis.call('HINCRBY', key, 'retry_count', 1)
   redis.call('ZADD', k_delayed(), math.floor(now * 1000) + tonumber(ARGV[5]), id)
   emit(j, 'retrying', now)

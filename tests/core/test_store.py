@@ -302,6 +302,19 @@ def test_redis_down_gives_a_clear_error_quickly(fast_settings: Settings) -> None
     assert isinstance(info.value, ConnectionError)
 
 
+def test_stale_queue_entries_never_let_a_lower_tier_jump_ahead(store: Store) -> None:
+    """A fetch reads each tier's first entries once; when stale ones (ids whose job is gone
+    or no longer queued) use them up, it reads that tier again before looking lower."""
+    store.set_user_tier("boss", "enterprise")
+    low = new(store)
+    urgent = new(store, user="boss")
+    queue = store.keys.queue("eduscribe.urgent")
+    store.redis.zadd(queue, {f"ghost-{i}": 1 for i in range(3)})  # ahead of the urgent job
+    taken = [started.id for started in store.fetch_and_claim("w1", 2)]
+    assert taken == [urgent, low]
+    assert store.redis.zcard(queue) == 0  # the stale entries were dropped on the way
+
+
 def test_maintenance_sweep_repairs_a_stranded_waiting_job(store: Store) -> None:
     """A waiting job whose dependencies all completed is queued by the next maintenance pass."""
     parent = new(store)
