@@ -64,16 +64,20 @@ def create_jobs(run: CreateScript, specs: Sequence[JobSpec]) -> list[tuple[str, 
         return []
     if len(prepared) <= WRITE_CHUNK:
         # One call checks and writes: the common case (one job) needs no thread.
-        return _results(prepared, _call(run, "write", _write_document(prepared), prepared, 0))
+        inputs = [_dumps(spec.input_data) for _, spec in prepared]
+        return _results(prepared, _call(run, "write", _write_document(prepared, inputs), prepared, 0))
     replies: list[str] = []
     with _Pipeline(run) as pipeline:
         new = {job_id for job_id, _ in prepared}
         for start in range(0, len(prepared), CHECK_CHUNK):
             part = prepared[start : start + CHECK_CHUNK]
             pipeline.send("check", _check_document(part, new), part, start)
+        # Every input is serialised before the first write is sent (while Redis checks):
+        # an input JSON cannot encode must fail the batch before any job exists.
+        inputs = [_dumps(spec.input_data) for _, spec in prepared]
         for start in range(0, len(prepared), WRITE_CHUNK):
             chunk = prepared[start : start + WRITE_CHUNK]
-            pipeline.send("write", _write_document(chunk), chunk, start)
+            pipeline.send("write", _write_document(chunk, inputs[start : start + WRITE_CHUNK]), chunk, start)
         replies = pipeline.replies()
     return _results(prepared, ",".join(replies))
 
@@ -89,7 +93,7 @@ def _check_document(part: Chunk, new: set[str]) -> str:
     return _dumps([[job_id for job_id, _ in part], list(outside), requested])
 
 
-def _write_document(chunk: Chunk) -> str:
+def _write_document(chunk: Chunk, inputs: Sequence[str]) -> str:
     return _dumps(
         [
             [
@@ -97,14 +101,14 @@ def _write_document(chunk: Chunk) -> str:
                 spec.user_id,
                 spec.job_type.value,
                 spec.priority.value if spec.priority else "",
-                _dumps(spec.input_data),
+                input_json,
                 spec.max_retries,
                 "" if spec.estimated_duration_seconds is None else spec.estimated_duration_seconds,
                 spec.title or "",
                 spec.batch_id or "",
                 list(spec.depends_on),
             ]
-            for job_id, spec in chunk
+            for (job_id, spec), input_json in zip(chunk, inputs, strict=True)
         ]
     )
 

@@ -75,6 +75,13 @@ def test_a_refused_job_anywhere_in_a_big_batch_leaves_nothing(store: Store) -> N
     assert store.count() == 1
 
 
+def test_an_input_json_cannot_encode_fails_a_big_batch_before_any_write(store: Store) -> None:
+    bad = JobSpec(job_type=JobType.TEXT_NOTES, input_data={"content": object()}, user_id="u", id="bad")
+    with pytest.raises(TypeError):
+        store.create_jobs([*chain(MANY), bad])
+    assert store.count() == 0
+
+
 def test_two_creators_racing_for_the_same_big_batch_create_it_once(store: Store) -> None:
     specs = chain(MANY)
     outcomes: list[object] = []
