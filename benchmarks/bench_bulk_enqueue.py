@@ -7,7 +7,7 @@
 
 Each variant runs on an empty database of a private redis-server started on a free port.
 
-    python3 benchmarks/bench_bulk_enqueue.py [--rows 10000] [--repeat 3]
+    python3 benchmarks/bench_bulk_enqueue.py [--rows 10000] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def rq_enqueue_many(url: str, csv_path: Path) -> tuple[float, int] | None:
 
 
 def run_benchmark(
-    url: str, rows: int, *, include_slow: bool = True, repeat: int = 3
+    url: str, rows: int, *, include_slow: bool = True, repeat: int = 5
 ) -> list[tuple[str, float, int]]:
     """(variant, best seconds of ``repeat`` runs, jobs in Redis) per variant.
 
@@ -143,7 +143,7 @@ def format_table(results: list[tuple[str, float, int]], rows: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each fast variant; the best counts")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each fast variant; the best counts")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp)).start()

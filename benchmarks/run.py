@@ -37,7 +37,7 @@ class Sizes:
     queue_systems: tuple[str, ...] = ("eduscribe", "dramatiq", "celery", "rq")
     bulk_rows: int = 10_000
     bulk_one_at_a_time: bool = True
-    bulk_repeat: int = 3
+    bulk_repeat: int = 5
     read_levels: tuple[int, ...] = (10_000, 100_000, 1_000_000)
     read_repeat: int = 25
     idle_probes: int = 60
