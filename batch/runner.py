@@ -248,7 +248,8 @@ def plan_batch(
 
 def _job_id(batch_id: str, row_id: str, row_hash: str) -> str:
     """``str(uuid.uuid5(NAMESPACE, ...))`` without building a UUID object (3x faster)."""
-    digest = bytearray(hashlib.sha1(NAMESPACE.bytes + f"{batch_id}\n{row_id}\n{row_hash}".encode()).digest())
+    name = f"{batch_id}\n{row_id}\n{row_hash}".encode()
+    digest = bytearray(hashlib.sha1(NAMESPACE.bytes + name, usedforsecurity=False).digest())
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     h = digest[:16].hex()
