@@ -43,6 +43,7 @@ _SCRIPTS = (
     "cleanup",
     "worker",
 )
+#: Duration and wait samples kept per group for quantiles (newest first).
 SAMPLE_CAP = 1000
 
 
@@ -437,11 +438,12 @@ class Store:
 
     @_reaches_redis
     def samples(self, kind: str) -> dict[str, list[float]]:
-        """Recent duration or wait samples per "priority|job_type" group."""
+        """The most recent duration or wait samples (up to SAMPLE_CAP) per "priority|job_type" group."""
         groups = [f"{p.value}|{t.value}" for p in Priority for t in JobType]
         pipe = self.redis.pipeline(transaction=False)
         for group in groups:
-            pipe.lrange(self.keys.samples(f"{kind}:{group}"), 0, -1)
+            # The scripts trim a list only once it is a tenth over the cap (see sample()).
+            pipe.lrange(self.keys.samples(f"{kind}:{group}"), 0, SAMPLE_CAP - 1)
         return {
             group: [float(v) for v in values]
             for group, values in zip(groups, pipe.execute(), strict=True)

@@ -350,3 +350,20 @@ def test_a_document_password_never_shows_in_a_record(store: Store, tmp_path: Pat
     (row,) = store.fetch("w1", 1)
     started = store.start(row[0], "w1")
     assert started is not None and started.input_data["options"]["password"] == "hunter2"
+
+
+def test_samples_stay_bounded_and_reads_see_the_newest_cap(store: Store) -> None:
+    from eduscribe_sdk.store import SAMPLE_CAP
+
+    jobs = SAMPLE_CAP + SAMPLE_CAP // 5
+    store.create_jobs([spec() for _ in range(jobs)])
+    done = 0
+    while claimed := store.fetch_and_claim("w1", 50):
+        for started in claimed:
+            assert store.complete(started.id, "w1", started.attempt, {"markdown": "x"})
+            done += 1
+    assert done == jobs
+    key = store.keys.samples("duration:low|text_notes")
+    # Trimmed back to the cap once a tenth over it, so never more than 10 % above.
+    assert SAMPLE_CAP <= store.redis.llen(key) <= SAMPLE_CAP * 1.1
+    assert [len(v) for v in store.samples("duration").values()] == [SAMPLE_CAP]
