@@ -117,6 +117,16 @@ local function index_of(key)
   end
   return m
 end
+-- The entries of index `key_of(name)`; a batch repeats its user, batch and statuses, so each
+-- of those keys is built once.
+local function entries(cache, name, key_of)
+  local m = cache[name]
+  if not m then
+    m = index_of(key_of(name))
+    cache[name] = m
+  end
+  return m
+end
 local everything = index_of(k_index_all())
 
 -- Each job is written once, straight into its final status: no waiting -> queued hop.
@@ -154,25 +164,13 @@ for i, a in ipairs(doc) do
     finished[#finished + 1] = id
   end
   everything[#everything + 1] = id
-  local m = by_user[user]
-  if not m then
-    m = index_of(k_index_user(user))
-    by_user[user] = m
-  end
+  local m = entries(by_user, user, k_index_user)
   m[#m + 1] = id
   if batch ~= '' then
-    m = by_batch[batch]
-    if not m then
-      m = index_of(k_index_batch(batch))
-      by_batch[batch] = m
-    end
+    m = entries(by_batch, batch, k_index_batch)
     m[#m + 1] = id
   end
-  m = by_status[status]
-  if not m then
-    m = index_of(k_index_status(status))
-    by_status[status] = m
-  end
+  m = entries(by_status, status, k_index_status)
   m[#m + 1] = id
   local ckey = priority .. '|' .. a[TYPE] .. '|' .. status
   counts[ckey] = (counts[ckey] or 0) + 1
