@@ -62,9 +62,11 @@ def create_jobs(run: CreateScript, specs: Sequence[JobSpec]) -> list[tuple[str, 
     prepared = [(spec.id or str(uuid.uuid4()), spec) for spec in specs]
     if not prepared:
         return []
+    # Every input is serialised before any call: an input JSON cannot encode must fail the
+    # batch before a job exists, not after the writer thread has sent the first chunks.
+    inputs = [_dumps(spec.input_data) for _, spec in prepared]
     if len(prepared) <= WRITE_CHUNK:
         # One call checks and writes: the common case (one job) needs no thread.
-        inputs = [_dumps(spec.input_data) for _, spec in prepared]
         return _results(prepared, _call(run, "write", _write_document(prepared, inputs), prepared, 0))
     replies: list[str] = []
     with _Pipeline(run) as pipeline:
@@ -72,9 +74,6 @@ def create_jobs(run: CreateScript, specs: Sequence[JobSpec]) -> list[tuple[str, 
         for start in range(0, len(prepared), CHECK_CHUNK):
             part = prepared[start : start + CHECK_CHUNK]
             pipeline.send("check", _check_document(part, new), part, start)
-        # Every input is serialised before the first write is sent (while Redis checks):
-        # an input JSON cannot encode must fail the batch before any job exists.
-        inputs = [_dumps(spec.input_data) for _, spec in prepared]
         for start in range(0, len(prepared), WRITE_CHUNK):
             chunk = prepared[start : start + WRITE_CHUNK]
             pipeline.send("write", _write_document(chunk, inputs[start : start + WRITE_CHUNK]), chunk, start)

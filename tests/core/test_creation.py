@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -14,20 +13,12 @@ from eduscribe_sdk import (
     JobType,
     Priority,
     PriorityNotAllowedError,
-    Settings,
     UnknownDependencyError,
 )
-from eduscribe_sdk.creation import WRITE_CHUNK, JobSpec, _Pipeline
-from eduscribe_sdk.store import Store, connect
+from eduscribe_sdk.creation import WRITE_CHUNK, JobSpec, _Pipeline, create_jobs
+from eduscribe_sdk.store import Store
 
 MANY = WRITE_CHUNK * 2 + 10  # three write calls and a check
-
-
-@pytest.fixture
-def store(redis_url: str, fast_settings: Settings) -> Iterator[Store]:
-    s = Store(connect(redis_url, settings=fast_settings), settings=fast_settings)
-    yield s
-    s.redis.close()
 
 
 def spec(job_id: str = "", *deps: str, user: str = "u", priority: Priority | None = None) -> JobSpec:
@@ -75,11 +66,17 @@ def test_a_refused_job_anywhere_in_a_big_batch_leaves_nothing(store: Store) -> N
     assert store.count() == 1
 
 
-def test_an_input_json_cannot_encode_fails_a_big_batch_before_any_write(store: Store) -> None:
+def test_an_input_json_cannot_encode_fails_a_big_batch_before_any_call(store: Store) -> None:
     bad = JobSpec(job_type=JobType.TEXT_NOTES, input_data={"content": object()}, user_id="u", id="bad")
     with pytest.raises(TypeError):
         store.create_jobs([*chain(MANY), bad])
     assert store.count() == 0
+    # The guarantee is an order, not luck: no script call at all is made before the failure
+    # (the script runner here records calls; it never answers for Redis).
+    calls: list[str] = []
+    with pytest.raises(TypeError):
+        create_jobs(lambda mode, document: calls.append(mode) or "", [*chain(MANY), bad])
+    assert calls == []
 
 
 def test_two_creators_racing_for_the_same_big_batch_create_it_once(store: Store) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,13 +20,6 @@ from eduscribe_sdk import (
 )
 from eduscribe_sdk.creation import JobSpec
 from eduscribe_sdk.store import Store, connect
-
-
-@pytest.fixture
-def store(redis_url: str, fast_settings: Settings) -> Iterator[Store]:
-    s = Store(connect(redis_url, settings=fast_settings), settings=fast_settings)
-    yield s
-    s.redis.close()
 
 
 def spec(user: str = "u", **kwargs: object) -> JobSpec:

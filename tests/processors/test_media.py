@@ -67,19 +67,6 @@ def transcribed(shared_data: Path) -> Callable[[str], speech.Transcription]:
     return get
 
 
-def _notes_available() -> bool:
-    try:
-        from eduscribe_sdk.notes import generate_notes, render_markdown  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_notes = pytest.mark.skipif(
-    not _notes_available(), reason="eduscribe_sdk.notes.generate_notes not there yet"
-)
-
-
 # --------------------------------------------------------------------------- probe and decode
 
 
@@ -282,7 +269,6 @@ def test_processor_non_english_request(shared_data: Path) -> None:
         _run(shared_data / ONE_TWO_THREE, {"language": "fr"}, settings=Settings(whisper_model=None))
 
 
-@needs_notes
 @pytest.mark.parametrize("fmt", ["srt", "vtt"])
 def test_processor_end_to_end(shared_data: Path, fmt: str) -> None:
     output, ctx = _run(shared_data / JFK_MP4, {"subtitles": fmt, "generateQuiz": True}, title="Inaugural")
@@ -322,7 +308,6 @@ def test_processor_end_to_end(shared_data: Path, fmt: str) -> None:
     assert max(percents) == 100
 
 
-@needs_notes
 def test_processor_without_subtitles_uses_file_stem(shared_data: Path) -> None:
     output, _ = _run(shared_data / ONE_TWO_THREE)
     assert "subtitles" not in output
