@@ -62,7 +62,7 @@ def _finished_jobs(client: Any, n: int, output: dict[str, Any], tag: str) -> lis
     pipe = store.redis.pipeline(transaction=False)
     for job_id in taken:
         scripts["start"](keys=keys, args=[job_id, WORKER, 60_000], client=pipe)
-        scripts["settle"](keys=keys, args=["complete", job_id, WORKER, 1, payload], client=pipe)
+        scripts["settle"](keys=keys, args=[WORKER, "complete", job_id, 1, payload, "", ""], client=pipe)
     pipe.execute()
     return ids
 

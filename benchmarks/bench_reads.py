@@ -61,7 +61,7 @@ def fill(client: Any, start: int, stop: int) -> None:
         pipe.execute()
         pipe = store.redis.pipeline(transaction=False)
         for job_id in taken:
-            scripts["settle"](keys=keys, args=["complete", job_id, WORKER, 1, output], client=pipe)
+            scripts["settle"](keys=keys, args=[WORKER, "complete", job_id, 1, output, "", ""], client=pipe)
         pipe.execute()
 
 

@@ -92,6 +92,10 @@ def _check_document(part: Chunk, new: set[str]) -> str:
     return _dumps([[job_id for job_id, _ in part], list(outside), requested])
 
 
+def _text(seconds: float | None) -> str:
+    return "" if seconds is None else repr(float(seconds))
+
+
 def _write_document(chunk: Chunk, inputs: Sequence[str]) -> str:
     return _dumps(
         [
@@ -101,8 +105,9 @@ def _write_document(chunk: Chunk, inputs: Sequence[str]) -> str:
                 spec.job_type.value,
                 spec.priority.value if spec.priority else "",
                 input_json,
-                spec.max_retries,
-                "" if spec.estimated_duration_seconds is None else spec.estimated_duration_seconds,
+                # As text: Redis would format a number from the decoded JSON with printf.
+                str(spec.max_retries),
+                _text(spec.estimated_duration_seconds),
                 spec.title or "",
                 spec.batch_id or "",
                 list(spec.depends_on),

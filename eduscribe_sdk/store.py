@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from importlib import resources
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 import redis
 
@@ -25,10 +24,11 @@ from .errors import (
     JobNotFoundError,
     RedisUnavailableError,
 )
-from .keys import DEFAULT_PREFIX, Keys, lua_prelude
+from .keys import DEFAULT_PREFIX, Keys
+from .lua_scripts import assemble
 from .models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 
-__all__ = ["Started", "Store", "connect"]
+__all__ = ["Settlement", "Started", "Store", "completion", "connect", "delayed_retry", "failure"]
 
 _SCRIPTS = (
     "create",
@@ -171,6 +171,31 @@ def _started(job_id: str, reply: Sequence[Any]) -> Started:
     )
 
 
+class Settlement(NamedTuple):
+    """How one attempt ends, as settle.lua takes it: op, job id, attempt and three op values."""
+
+    op: str
+    job_id: str
+    attempt: int
+    a: str | int = ""
+    b: str = ""
+    c: str = ""
+
+
+def completion(job_id: str, attempt: int, output: Mapping[str, Any]) -> Settlement:
+    return Settlement("complete", job_id, attempt, json.dumps(output, default=str))
+
+
+def failure(job_id: str, attempt: int, message: str, details: Mapping[str, Any]) -> Settlement:
+    return Settlement("fail", job_id, attempt, message, json.dumps(details, default=str))
+
+
+def delayed_retry(
+    job_id: str, attempt: int, delay_ms: int, message: str, details: Mapping[str, Any]
+) -> Settlement:
+    return Settlement("retry", job_id, attempt, int(delay_ms), message, json.dumps(details, default=str))
+
+
 def _pairs(flat: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
@@ -186,15 +211,10 @@ class Store:
         self.redis: Any = client
         self.settings = settings or Settings()
         self.keys = Keys(prefix)
-        prelude = (
-            lua_prelude()
-            + f"local EVENTS_MAXLEN = {int(self.settings.event_stream_maxlen)}\n"
-            + f"local SAMPLE_CAP = {SAMPLE_CAP}\n"
-        )
-        lua = resources.files("eduscribe_sdk") / "lua"
-        common = (lua / "common.lua").read_text()
         self._scripts = {
-            name: client.register_script(prelude + common + (lua / f"{name}.lua").read_text())
+            name: client.register_script(
+                assemble(name, events_maxlen=self.settings.event_stream_maxlen, sample_cap=SAMPLE_CAP)
+            )
             for name in _SCRIPTS
         }
 
@@ -286,12 +306,12 @@ class Store:
         return str(self._call("progress", [job_id, attempt, max(0, min(100, percent))]))
 
     def complete(self, job_id: str, worker_id: str, attempt: int, output: Mapping[str, Any]) -> bool:
-        return self._settle("complete", job_id, worker_id, attempt, json.dumps(output, default=str))
+        return self.settle(worker_id, completion(job_id, attempt, output))
 
     def fail(
         self, job_id: str, worker_id: str, attempt: int, message: str, details: Mapping[str, Any]
     ) -> bool:
-        return self._settle("fail", job_id, worker_id, attempt, message, json.dumps(details, default=str))
+        return self.settle(worker_id, failure(job_id, attempt, message, details))
 
     def retry_later(
         self,
@@ -302,21 +322,27 @@ class Store:
         message: str,
         details: Mapping[str, Any],
     ) -> bool:
-        return self._settle(
-            "retry", job_id, worker_id, attempt, int(delay_ms), message, json.dumps(details, default=str)
-        )
+        return self.settle(worker_id, delayed_retry(job_id, attempt, delay_ms, message, details))
 
     def requeue(self, job_id: str, worker_id: str, attempt: int) -> bool:
-        return self._settle("requeue", job_id, worker_id, attempt)
+        return self.settle(worker_id, Settlement("requeue", job_id, attempt))
 
     def ack(self, job_id: str, worker_id: str) -> None:
-        self._settle("ack", job_id, worker_id, 0)
+        self.settle(worker_id, Settlement("ack", job_id, 0))
 
     def unfetch(self, job_id: str, worker_id: str) -> None:
-        self._settle("unfetch", job_id, worker_id, 0)
+        self.settle(worker_id, Settlement("unfetch", job_id, 0))
 
-    def _settle(self, op: str, job_id: str, worker_id: str, attempt: int, *args: Any) -> bool:
-        return bool(self._call("settle", [op, job_id, worker_id, attempt, *args]) == "ok")
+    def settle(self, worker_id: str, settlement: Settlement) -> bool:
+        return self.settle_many(worker_id, [settlement])[0]
+
+    def settle_many(self, worker_id: str, settlements: Sequence[Settlement]) -> list[bool]:
+        """End several attempts of one worker in one call (see settle.lua); True where the
+        attempt was still the job's current one."""
+        args: list[Any] = [worker_id]
+        for item in settlements:
+            args += item
+        return [verdict == "ok" for verdict in self._call("settle", args)]
 
     def heartbeat(
         self,

@@ -14,10 +14,10 @@ for _, id in ipairs(ids) do
     end
   end
   if not keep then
-    redis.call('ZREM', k_index_finished(), id)
+    zlater(k_index_finished(), id, false)
     if j then
-      redis.call('ZREM', k_index_all(), id)
-      redis.call('ZREM', k_index_status(j.status), id)
+      zlater(k_index_all(), id, false)
+      zlater(k_index_status(j.status), id, false)
       redis.call('ZREM', k_index_user(j.user_id), id)
       if j.batch_id and j.batch_id ~= '' then
         redis.call('ZREM', k_index_batch(j.batch_id), id)

@@ -11,6 +11,24 @@ local function now_s()
   return tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
 
+-- Numbers become text through glibc's printf: thousands of instructions for a float (Lua's
+-- tostring, '%f', and every number handed to redis.call alike), a few hundred for '%d'. So
+-- the hot paths pass text, and write times as fixed-point text built from integers.
+local function micros(us)  -- integer microseconds -> seconds with six decimals
+  return string.format('%d.%06d', math.floor(us / 1000000), us % 1000000)
+end
+
+local function seconds(t)  -- a non-negative time or duration in seconds, six decimals
+  return micros(math.floor(t * 1000000 + 0.5))
+end
+
+-- A script stamps many fields and events with one clock reading: it is formatted once.
+local STAMPED, STAMP = nil, nil
+local function stamp(t)
+  if t ~= STAMPED then STAMPED, STAMP = t, seconds(t) end
+  return STAMP
+end
+
 local function queue_key(priority)
   return k_queue('eduscribe.' .. priority)
 end
@@ -18,22 +36,50 @@ end
 local FIELDS = {'status', 'priority', 'job_type', 'created_at', 'worker_id', 'attempt',
                 'queued_at', 'started_at', 'user_id', 'batch_id', 'retry_count', 'max_retries'}
 
-local function load(id)
-  local v = redis.call('HMGET', k_job(id), unpack(FIELDS))
-  if not v[1] then return nil end
+-- With what a worker needs to run the job too, for a job about to be claimed.
+local CLAIM_FIELDS = {'input', 'title', 'depends_on'}
+for _, name in ipairs(FIELDS) do CLAIM_FIELDS[#CLAIM_FIELDS + 1] = name end
+
+local function load(id, fields)
+  fields = fields or FIELDS
+  local v = redis.call('HMGET', k_job(id), unpack(fields))
   local j = {id = id}
-  for i, name in ipairs(FIELDS) do j[name] = v[i] end
+  for i, name in ipairs(fields) do j[name] = v[i] end
+  if not j.status then return nil end
   return j
 end
 
 local function emit(j, kind, now, progress)
   redis.call('XADD', k_events(), 'MAXLEN', '~', EVENTS_MAXLEN, '*',
     'job', j.id, 'kind', kind, 'status', j.status, 'progress', progress or '',
-    'at', string.format('%.6f', now), 'batch', j.batch_id or '')
+    'at', stamp(now), 'batch', j.batch_id or '')
+end
+
+-- Deferred writes. Status index moves, counters, samples and a job's in-flight entry are
+-- gathered while a script runs and written by flush() after it returns (Store wraps every
+-- script body in main()), one variadic command per key: every redis.call costs about as much
+-- again as the command itself, and a batch of jobs would otherwise repeat the same few
+-- commands per job. A script never reads back a key it deferred writes to.
+local ZLATER, ZKEYS = {}, {}  -- sorted-set key -> {member -> score, or false to remove}
+local COUNTS, SUMS, SUMS_N = {}, {}, {}  -- hash field -> delta
+local LPUSHES, LKEYS = {}, {}  -- sample list key -> values, oldest first
+
+local function zlater(key, member, score)
+  local m = ZLATER[key]
+  if not m then
+    m = {}
+    ZLATER[key] = m
+    ZKEYS[#ZKEYS + 1] = key
+  end
+  m[member] = score  -- the last move of a member wins, as if each had been written at once
+end
+
+local function add(t, k, delta)
+  t[k] = (t[k] or 0) + delta
 end
 
 local function count(j, status, delta)
-  redis.call('HINCRBY', k_counts(), j.priority .. '|' .. j.job_type .. '|' .. status, delta)
+  add(COUNTS, j.priority .. '|' .. j.job_type .. '|' .. status, delta)
 end
 
 -- Moves a job between status indexes and counters; the caller emits the event. `extra`
@@ -42,49 +88,54 @@ end
 local function set_status(j, new, now, extra)
   local old = j.status
   if old ~= new then
-    redis.call('ZREM', k_index_status(old), j.id)
-    redis.call('ZADD', k_index_status(new), j.created_at, j.id)
+    zlater(k_index_status(old), j.id, false)
+    zlater(k_index_status(new), j.id, j.created_at)
     count(j, old, -1)
     count(j, new, 1)
     j.status = new
   end
-  local fields = {'status', new, 'updated_at', string.format('%.6f', now)}
+  local fields = {'status', new, 'updated_at', stamp(now)}
   for _, v in ipairs(extra or {}) do fields[#fields + 1] = v end
   redis.call('HSET', k_job(j.id), unpack(fields))
 end
 
 local function sample(kind, group, value)
   local key = k_samples(kind .. ':' .. group)
-  -- Trimmed once the list is a tenth over the cap, not on every push.
-  if redis.call('LPUSH', key, string.format('%.6f', value)) > SAMPLE_CAP + SAMPLE_CAP / 10 then
-    redis.call('LTRIM', key, 0, SAMPLE_CAP - 1)
+  local values = LPUSHES[key]
+  if not values then
+    values = {}
+    LPUSHES[key] = values
+    LKEYS[#LKEYS + 1] = key
   end
-  redis.call('HINCRBYFLOAT', k_sums(), kind .. '_sum|' .. group, value)
-  redis.call('HINCRBY', k_sums(), kind .. '_n|' .. group, 1)
+  if value < 0 then value = 0 end  -- clock readings a microsecond apart in one script
+  values[#values + 1] = seconds(value)
+  add(SUMS, kind .. '_sum|' .. group, value)
+  add(SUMS_N, kind .. '_n|' .. group, 1)
 end
 
 local function enqueue(j, now, kind)
   set_status(j, 'queued', now)
   -- Jobs queued by one script share a clock reading; a microsecond step per job keeps
   -- first-in first-out order within a tier (ties would otherwise sort by id).
-  local score = now * 1000 + SEQ * 0.001
+  local us = math.floor(now * 1000000) + SEQ
   SEQ = SEQ + 1
-  redis.call('HSET', k_job(j.id), 'queued_at', string.format('%.6f', score / 1000), 'worker_id', '')
-  j.queued_at = score / 1000
-  redis.call('ZADD', queue_key(j.priority), string.format('%.3f', score), j.id)
-  emit(j, kind or 'queued', now, 0)
+  j.queued_at = micros(us)
+  redis.call('HSET', k_job(j.id), 'queued_at', j.queued_at, 'worker_id', '')
+  -- The queue's score is in milliseconds with three decimals.
+  redis.call('ZADD', queue_key(j.priority), string.format('%d.%03d', math.floor(us / 1000), us % 1000), j.id)
+  emit(j, kind or 'queued', now, '0')
   WAKE = true
 end
 
 local function finish(j, status, now, extra)
-  local fields = {'completed_at', string.format('%.6f', now)}
+  local fields = {'completed_at', stamp(now)}
   if j.started_at and j.started_at ~= '' and (status == 'completed' or status == 'failed') then
     table.insert(fields, 'actual_duration')
-    table.insert(fields, string.format('%.6f', now - tonumber(j.started_at)))
+    table.insert(fields, seconds(math.max(0, now - tonumber(j.started_at))))
   end
   for _, v in ipairs(extra or {}) do fields[#fields + 1] = v end
   set_status(j, status, now, fields)
-  redis.call('ZADD', k_index_finished(), now, j.id)
+  zlater(k_index_finished(), j.id, stamp(now))
 end
 
 -- A failed or cancelled job takes every job still waiting on it (transitively) with it.
@@ -145,8 +196,8 @@ end
 local function put_back(j, w, now)
   if j.status == 'processing' and j.worker_id == w then
     set_status(j, 'queued', now)
-    redis.call('HSET', k_job(j.id), 'worker_id', '', 'progress', 0)
-    emit(j, 'requeued', now, 0)
+    redis.call('HSET', k_job(j.id), 'worker_id', '', 'progress', '0')
+    emit(j, 'requeued', now, '0')
   elseif j.status ~= 'queued' then
     return false
   end
@@ -166,26 +217,27 @@ local function requeue_worker(w, now)
   return n
 end
 
--- Claims a queued job for a worker: processing, next attempt, wait sample, 'started' event.
--- Returns what the worker needs: {'ok', attempt, job_type, input, title, depends_on,
--- retry_count, max_retries, then id, output, title per dependency}.
+-- Claims a queued job, loaded with CLAIM_FIELDS, for a worker: processing, next attempt,
+-- wait sample, 'started' event. Returns what the worker needs: {'ok', attempt, job_type,
+-- input, title, depends_on, retry_count, max_retries, then id, output, title per dependency}.
 local function claim(j, worker, now)
   local id = j.id
   local ms = math.floor(now * 1000)
   redis.call('ZREM', queue_key(j.priority), id)
-  local attempt = redis.call('HINCRBY', k_job(id), 'attempt', 1)
+  local attempt = tonumber(j.attempt or 0) + 1
   if j.queued_at and j.queued_at ~= '' then
     sample('wait', j.priority .. '|' .. j.job_type, now - tonumber(j.queued_at))
   end
-  set_status(j, 'processing', now, {'started_at', string.format('%.6f', now), 'worker_id', worker,
-    'progress', 0})
-  redis.call('ZADD', k_inflight(worker), ms, id)
-  emit(j, 'started', now, 0)
+  set_status(j, 'processing', now, {'started_at', stamp(now), 'worker_id', worker,
+    'progress', '0', 'attempt', string.format('%d', attempt)})
+  j.attempt = string.format('%d', attempt)
+  zlater(k_inflight(worker), id, string.format('%d', ms))
+  emit(j, 'started', now, '0')
 
-  local v = redis.call('HMGET', k_job(id), 'job_type', 'input', 'title', 'depends_on')
-  local result = {'ok', attempt, v[1], v[2], v[3] or '', v[4] or '[]', j.retry_count, j.max_retries}
-  local raw = v[4]
-  if raw and raw ~= '' then
+  local raw = j.depends_on
+  local result = {'ok', attempt, j.job_type, j.input, j.title or '', raw or '[]', j.retry_count,
+    j.max_retries}
+  if raw and raw ~= '' and raw ~= '[]' then
     for _, d in ipairs(cjson.decode(raw)) do
       local dv = redis.call('HMGET', k_job(d), 'output', 'title')
       table.insert(result, d)
@@ -196,6 +248,40 @@ local function claim(j, worker, now)
   return result
 end
 
-local function wake()
+-- unpack has a stack limit (LUAI_MAXCSTACK, 8000): long argument lists go in slices.
+local function variadic(command, key, args)
+  local reply
+  for s = 1, #args, 4000 do
+    reply = redis.call(command, key, unpack(args, s, math.min(s + 3999, #args)))
+  end
+  return reply
+end
+
+-- Writes what the script deferred, then wakes idle consumers if it queued work.
+local function flush()
+  for _, key in ipairs(ZKEYS) do
+    local adds, removals = {}, {}
+    for member, score in pairs(ZLATER[key]) do
+      if score then
+        adds[#adds + 1] = score
+        adds[#adds + 1] = member
+      else
+        removals[#removals + 1] = member
+      end
+    end
+    if #adds > 0 then variadic('ZADD', key, adds) end
+    if #removals > 0 then variadic('ZREM', key, removals) end
+  end
+  for field, delta in pairs(COUNTS) do
+    if delta ~= 0 then redis.call('HINCRBY', k_counts(), field, string.format('%d', delta)) end
+  end
+  for field, delta in pairs(SUMS) do redis.call('HINCRBYFLOAT', k_sums(), field, delta) end
+  for field, delta in pairs(SUMS_N) do redis.call('HINCRBY', k_sums(), field, string.format('%d', delta)) end
+  for _, key in ipairs(LKEYS) do
+    -- Trimmed once the list is a tenth over the cap, not on every push.
+    if variadic('LPUSH', key, LPUSHES[key]) > SAMPLE_CAP + SAMPLE_CAP / 10 then
+      redis.call('LTRIM', key, 0, SAMPLE_CAP - 1)
+    end
+  end
   if WAKE then redis.call('PUBLISH', k_wakeup(), '1') end
 end

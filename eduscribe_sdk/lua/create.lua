@@ -101,7 +101,8 @@ local function ids_json(deps)
 end
 
 local now = now_s()
-local stamp = string.format('%.6f', now)
+local now_us = math.floor(now * 1000000)
+local stamp = micros(now_us)
 local events = k_events()
 local result = {}
 local status_of = {}  -- statuses decided in this call, for dependencies inside the batch
@@ -147,17 +148,20 @@ for i, a in ipairs(doc) do
   local queued_at = stamp
   if status == 'queued' then
     -- Same clock reading for the whole batch: a microsecond step keeps FIFO order (see enqueue).
-    local score = now * 1000 + SEQ * 0.001
+    local us = now_us + SEQ
     SEQ = SEQ + 1
-    queued_at = string.format('%.6f', score / 1000)
-    redis.call('ZADD', queue_key(priority), string.format('%.3f', score), id)
+    queued_at = micros(us)
+    redis.call('ZADD', queue_key(priority), string.format('%d.%03d', math.floor(us / 1000), us % 1000), id)
     WAKE = true
   end
-  redis.call('HSET', key, 'id', id, 'user_id', user, 'job_type', a[TYPE], 'status', status,
-    'priority', priority, 'input', a[INPUT], 'progress', 0, 'retry_count', 0,
-    'max_retries', a[RETRIES], 'created_at', stamp, 'updated_at', stamp,
-    'estimated_duration', a[ESTIMATED], 'title', a[TITLE], 'batch_id', batch,
-    'depends_on', ids_json(a[DEPS]), 'attempt', 0, 'pending', pending, 'queued_at', queued_at)
+  -- Fields in load()'s order, then what a claim reads: a small hash is a list that each
+  -- field lookup walks from the start, and every transition looks these up.
+  redis.call('HSET', key, 'status', status, 'priority', priority, 'job_type', a[TYPE],
+    'created_at', stamp, 'worker_id', '', 'attempt', '0', 'queued_at', queued_at, 'started_at', '',
+    'user_id', user, 'batch_id', batch, 'retry_count', '0', 'max_retries', a[RETRIES],
+    'input', a[INPUT], 'title', a[TITLE], 'depends_on', ids_json(a[DEPS]), 'id', id,
+    'progress', '0', 'updated_at', stamp, 'estimated_duration', a[ESTIMATED],
+    'pending', string.format('%d', pending))
   if status == 'skipped' then
     redis.call('HSET', key, 'completed_at', stamp, 'error_message', broken_reason(broken))
     local finished = index_of(k_index_finished())
@@ -176,7 +180,7 @@ for i, a in ipairs(doc) do
   counts[ckey] = (counts[ckey] or 0) + 1
   -- The events of emit(), with the stream trimmed once below instead of on every entry.
   redis.call('XADD', events, '*', 'job', id, 'kind', status == 'skipped' and 'skipped' or 'created',
-    'status', status, 'progress', 0, 'at', stamp, 'batch', batch)
+    'status', status, 'progress', '0', 'at', stamp, 'batch', batch)
   result[i] = status .. ':' .. priority
 end
 redis.call('XTRIM', events, 'MAXLEN', '~', EVENTS_MAXLEN)
@@ -186,13 +190,12 @@ for _, key in ipairs(indexes) do
   for s = 1, #m, 2000 do
     local args, n = {}, 0
     for k = s, math.min(s + 1999, #m) do
-      args[n + 1] = now
+      args[n + 1] = stamp
       args[n + 2] = m[k]
       n = n + 2
     end
     redis.call('ZADD', key, unpack(args))
   end
 end
-for ckey, n in pairs(counts) do redis.call('HINCRBY', k_counts(), ckey, n) end
-wake()
+for ckey, n in pairs(counts) do redis.call('HINCRBY', k_counts(), ckey, string.format('%d', n)) end
 return table.concat(result, ',')

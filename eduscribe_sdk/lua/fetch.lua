@@ -77,20 +77,19 @@ while #taken < limit do
   local best_id = heads[best_rank][next_of[best_rank]]
   local best_priority = PRIORITIES[best_rank + 1]
   next_of[best_rank] = next_of[best_rank] + 2
-  local j = load(best_id)
+  local j = load(best_id, claiming and CLAIM_FIELDS or FIELDS)
   if j and j.status == 'queued' then
-    local item = {best_id, j.job_type, best_priority, tostring(best_score)}
+    local item = {best_id, j.job_type, best_priority, heads[best_rank][next_of[best_rank] - 1]}
     if claiming then
       if j.priority ~= best_priority then redis.call('ZREM', queue_key(best_priority), best_id) end
       table.insert(item, claim(j, worker, now))  -- claim() takes it off its tier's queue
     else
       redis.call('ZREM', queue_key(best_priority), best_id)
-      redis.call('ZADD', k_inflight(worker), ms, best_id)
+      zlater(k_inflight(worker), best_id, ms)
     end
     table.insert(taken, item)
   else
     redis.call('ZREM', queue_key(best_priority), best_id)  -- a stale entry
   end
 end
-wake()
 return taken

@@ -8,7 +8,7 @@ if v[1] ~= 'processing' then return 'stale' end
 if tonumber(v[3]) ~= progress then
   local now = now_s()
   local j = load(id)
-  redis.call('HSET', k_job(id), 'progress', progress, 'updated_at', string.format('%.6f', now))
+  redis.call('HSET', k_job(id), 'progress', progress, 'updated_at', stamp(now))
   emit(j, 'progress', now, progress)
 end
 return 'ok'

@@ -34,7 +34,7 @@ end
 local now = now_s()
 for _, x in ipairs(order) do
   local xj = load(x)
-  redis.call('ZREM', k_index_finished(), x)
+  zlater(k_index_finished(), x, false)
   redis.call('HSET', k_job(x), 'error_message', '', 'error_details', '', 'retry_count', 0,
     'progress', 0, 'output', '', 'started_at', '', 'completed_at', '', 'actual_duration', '',
     'worker_id', '')
@@ -51,5 +51,4 @@ for _, x in ipairs(order) do
     emit(xj, 'retried', now, 0)
   end
 end
-wake()
 return order

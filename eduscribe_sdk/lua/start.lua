@@ -5,17 +5,17 @@
 local id, worker, timeout = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local now = now_s()
 local ms = math.floor(now * 1000)
-local j = load(id)
+local j = load(id, CLAIM_FIELDS)
 if not j then return {'skip', 'missing'} end
 if j.status == 'processing' then
   local seen = j.worker_id ~= '' and redis.call('ZSCORE', k_workers(), j.worker_id)
   if j.worker_id == worker or (seen and tonumber(seen) >= ms - timeout) then
     -- Our fetched entry is the same member as the running one when the worker is ourselves.
-    if j.worker_id ~= worker then redis.call('ZREM', k_inflight(worker), id) end
+    if j.worker_id ~= worker then zlater(k_inflight(worker), id, false) end
     return {'skip', 'running'}
   end
 elseif j.status ~= 'queued' then
-  redis.call('ZREM', k_inflight(worker), id)
+  zlater(k_inflight(worker), id, false)
   return {'skip', j.status}
 end
 return claim(j, worker, now)

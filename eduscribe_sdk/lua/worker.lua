@@ -8,7 +8,7 @@ local now = now_s()
 if op == 'beat' then
   redis.call('ZADD', k_workers(), math.floor(now * 1000), w)
   redis.call('HSET', k_worker(w), 'host', ARGV[3], 'pid', ARGV[4], 'threads', ARGV[5],
-    'started_at', ARGV[6], 'last_seen', string.format('%.6f', now))
+    'started_at', ARGV[6], 'last_seen', stamp(now))
   local held = {}
   for i = 8, #ARGV do held[ARGV[i]] = true end
   local cutoff = math.floor(now * 1000) - tonumber(ARGV[7])
@@ -20,13 +20,11 @@ if op == 'beat' then
       if j and put_back(j, w, now) then n = n + 1 end
     end
   end
-  wake()
   return n
 elseif op == 'leave' then
   local n = requeue_worker(w, now)
   redis.call('ZREM', k_workers(), w)
   redis.call('DEL', k_worker(w))
-  wake()
   return n
 end
 return redis.error_reply('unknown op ' .. op)
