@@ -37,6 +37,7 @@ from dramatiq.middleware import Middleware, ShutdownNotifications, TimeLimit
 
 from .config import Settings
 from .errors import EduscribeError
+from .settling import Settler
 from .store import Started, Store
 
 __all__ = ["LOGICAL_QUEUE", "PriorityBroker"]
@@ -74,6 +75,7 @@ class PriorityBroker(dramatiq.Broker):
         # mistaken for the old one, whose jobs the maintenance pass has to requeue.
         self.worker_id = f"{self.settings.worker_id}/{uuid.uuid4().hex[:6]}"
         self._store = store
+        self._settler: Settler | None = None
         self.consumer: PriorityConsumer | None = None
         # Jobs this process holds, shared by successive consumers: dramatiq restarts a
         # consumer after a connection error while worker threads still run its messages.
@@ -90,6 +92,13 @@ class PriorityBroker(dramatiq.Broker):
                 "Client() first so that the embedded server's URL file exists"
             )
         return self._store
+
+    @property
+    def settler(self) -> Settler:
+        """Records how attempts end; threads finishing together share one call."""
+        if self._settler is None or self._settler.store is not self.store:
+            self._settler = Settler(self.store, self.worker_id)
+        return self._settler
 
     def connect(self, store: Store) -> None:
         self._store = store

@@ -32,7 +32,7 @@ from .errors import (
     RedisUnavailableError,
     TransientError,
 )
-from .store import Started, Store
+from .store import Settlement, Started, Store, completion, delayed_retry, failure
 
 if TYPE_CHECKING:
     from dramatiq.broker import MessageProxy
@@ -166,39 +166,41 @@ class JobLifecycle(Middleware):
         if run is None:
             return
         message.options["settled"] = True
-        store, job_id, worker, attempt = run.store, run.job_id, run.worker_id, run.started.attempt
+        pbroker: PriorityBroker = broker  # type: ignore[assignment]
+        settle = pbroker.settler.settle
+        job_id, attempt = run.job_id, run.started.attempt
         if exception is None:
             output = run.output
             if not isinstance(output, dict):
                 exception = PermanentError(f"processor returned {type(output).__name__}, not a dict")
             else:
-                done = _persist(lambda: store.complete(job_id, worker, attempt, output), what="complete")
+                done = _persist(lambda: settle(completion(job_id, attempt, output)), what="complete")
                 if not done:
                     logger.info("job %s finished here but another attempt owns it; result dropped", job_id)
                 return
         if isinstance(exception, JobCancelled):
-            _persist(lambda: store.ack(job_id, worker), what="acknowledge a cancelled job")
+            _persist(lambda: settle(Settlement("ack", job_id, 0)), what="acknowledge a cancelled job")
         elif isinstance(exception, Shutdown):
-            _persist(lambda: store.requeue(job_id, worker, attempt), what="requeue")
+            _persist(lambda: settle(Settlement("requeue", job_id, attempt)), what="requeue")
         elif isinstance(exception, TimeLimitExceeded):
             limit = run.settings.time_limit_ms(run.started.job_type) // 1000
             message_text = f"time limit of {limit} s exceeded"
             details = _details(exception, run, transient=False)
             logger.warning("job %s failed: %s", job_id, message_text)
-            _persist(lambda: store.fail(job_id, worker, attempt, message_text, details), what="fail")
+            _persist(lambda: settle(failure(job_id, attempt, message_text, details)), what="fail")
         elif isinstance(exception, PermanentError | InvalidInputError):
             details = _details(exception, run, transient=False)
             text = str(exception)
             logger.warning("job %s failed: %s", job_id, text)
-            _persist(lambda: store.fail(job_id, worker, attempt, text, details), what="fail")
+            _persist(lambda: settle(failure(job_id, attempt, text, details)), what="fail")
         else:
-            self._retry_or_fail(run, exception)
+            self._retry_or_fail(run, exception, settle)
 
     @staticmethod
-    def _retry_or_fail(run: JobRun, exception: BaseException) -> None:
+    def _retry_or_fail(run: JobRun, exception: BaseException, settle: Callable[[Settlement], bool]) -> None:
         # Unknown errors count as transient, like dramatiq's own default: a worker hiccup
         # should not fail a course. Processors raise PermanentError for bad input.
-        store, job_id, worker, attempt = run.store, run.job_id, run.worker_id, run.started.attempt
+        job_id, attempt = run.job_id, run.started.attempt
         details = _details(exception, run, transient=True)
         text = (
             f"{type(exception).__name__}: {exception}"
@@ -209,7 +211,7 @@ class JobLifecycle(Middleware):
         if retries >= run.started.max_retries:
             final = f"gave up after {retries} retries: {text}" if retries else text
             logger.warning("job %s failed: %s", job_id, final)
-            _persist(lambda: store.fail(job_id, worker, attempt, final, details), what="fail")
+            _persist(lambda: settle(failure(job_id, attempt, final, details)), what="fail")
             return
         settings = run.settings
         delay = settings.retry_delay_ms * 2**retries
@@ -218,7 +220,7 @@ class JobLifecycle(Middleware):
         # Jitter spreads retries of jobs that failed together (e.g. one rate limit).
         delay = int(min(settings.max_retry_delay_ms, delay) * random.uniform(1.0, 1.25))
         logger.warning("job %s will be retried in %.1f s: %s", job_id, delay / 1000, text)
-        _persist(lambda: store.retry_later(job_id, worker, attempt, delay, text, details), what="retry")
+        _persist(lambda: settle(delayed_retry(job_id, attempt, delay, text, details)), what="retry")
 
 
 class WorkerHeartbeat(Middleware):
