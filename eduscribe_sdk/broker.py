@@ -97,8 +97,15 @@ class PriorityBroker(dramatiq.Broker):
     def settler(self) -> Settler:
         """Records how attempts end; threads finishing together share one call."""
         if self._settler is None or self._settler.store is not self.store:
-            self._settler = Settler(self.store, self.worker_id)
+            self._settler = Settler(self.store, self.worker_id, on_queued=self._slot_freeing)
         return self._settler
+
+    def _slot_freeing(self) -> None:
+        # A job has finished running: its consumer may fetch the next one while the outcome
+        # is being recorded, so that the thread finds work waiting when it is done.
+        consumer = self.consumer
+        if consumer is not None:
+            consumer.slot_freed.set()
 
     def connect(self, store: Store) -> None:
         self._store = store
@@ -168,7 +175,8 @@ class PriorityConsumer(Consumer):
             if self.cache:
                 return self._deliver(self.cache.popleft())
             with self.lock:
-                free = self.limit - len(self.outstanding)
+                settler = self.broker._settler
+                free = self.limit - len(self.outstanding) + (settler.settling if settler else 0)
             if free <= 0:
                 # Every slot is busy: wait for one to free up rather than for new work.
                 self.slot_freed.wait(self.idle_wait_s)

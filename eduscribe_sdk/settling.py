@@ -12,6 +12,7 @@ and an idle worker pays nothing extra: a lone settlement goes out at once.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from .store import Settlement, Store
 
@@ -31,12 +32,15 @@ class _Pending:
 class Settler:
     """Settles attempts of one worker; calls from many threads share round trips."""
 
-    def __init__(self, store: Store, worker_id: str) -> None:
+    def __init__(self, store: Store, worker_id: str, *, on_queued: Callable[[], None] | None = None) -> None:
         self.store = store
         self.worker_id = worker_id
+        self._on_queued = on_queued
         self._changed = threading.Condition()
         self._queue: list[_Pending] = []
         self._in_flight = False
+        #: Attempts queued or in flight: their jobs are done running, their slots all but free.
+        self.settling = 0
 
     def settle(self, settlement: Settlement) -> bool:
         """Record one outcome; True if the attempt was still current. Raises what the store
@@ -44,6 +48,10 @@ class Settler:
         mine = _Pending(settlement)
         with self._changed:
             self._queue.append(mine)
+            self.settling += 1
+        if self._on_queued is not None:
+            self._on_queued()
+        with self._changed:
             while not mine.done and self._in_flight:
                 self._changed.wait()
             if mine.done:
@@ -66,6 +74,7 @@ class Settler:
                     pending.error = error
                     pending.verdict = i < len(verdicts) and verdicts[i]
                 self._in_flight = False
+                self.settling -= len(batch)
                 self._changed.notify_all()
 
     @staticmethod

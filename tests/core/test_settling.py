@@ -4,6 +4,7 @@ that uses it (Settler): outcomes, refusals, counters and threads sharing round t
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 
@@ -145,7 +146,8 @@ def test_threads_finishing_while_a_call_is_in_flight_share_the_next_one(
 def test_an_unreachable_redis_fails_every_waiter_and_blocks_nobody(fast_settings: Settings) -> None:
     from eduscribe_sdk.testing import free_port
 
-    store = Store(connect(f"redis://127.0.0.1:{free_port()}/0", settings=fast_settings), settings=fast_settings)
+    unreachable = connect(f"redis://127.0.0.1:{free_port()}/0", settings=fast_settings)
+    store = Store(unreachable, settings=fast_settings)
     settler = Settler(store, "w1")
     errors: list[BaseException] = []
 
@@ -163,3 +165,43 @@ def test_an_unreachable_redis_fails_every_waiter_and_blocks_nobody(fast_settings
     assert len(errors) == 4 and not any(t.is_alive() for t in threads)
     with pytest.raises(RedisUnavailableError):  # the next call is made, not stuck behind a flag
         settler.settle(Settlement("ack", "job-0", 0))
+
+
+def test_a_worker_fetches_the_next_job_while_the_last_outcome_is_being_recorded(
+    redis_url: str, fast_settings: Settings
+) -> None:
+    """One job slot: while the first job's completion is in flight (held at a gate), the
+    consumer already claims the second job for the slot, so the thread finds it waiting."""
+    from dataclasses import replace
+
+    from eduscribe_sdk.worker import InProcessWorker
+    from tests.core.jobs import OVERRIDES, plan
+
+    settings = replace(fast_settings, processor_overrides=OVERRIDES, worker_threads=1)
+    store = GatedStore(connect(redis_url, settings=settings), settings=settings)
+    first = create_one(store, plan())
+    worker = InProcessWorker(store, settings=settings, threads=1)
+    worker.start()
+    try:
+        assert store.in_flight.wait(10)  # the first job ran; its completion is held
+        second = create_one(store, plan())
+        deadline = time.monotonic() + 5
+        while store.get(second).status is not JobStatus.PROCESSING and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert store.get(second).status is JobStatus.PROCESSING  # claimed during the settle
+        assert store.get(first).status is JobStatus.PROCESSING  # still being recorded
+        store.gate.set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not all(
+            r and r.status is JobStatus.COMPLETED for r in store.get_many([first, second])
+        ):
+            time.sleep(0.02)
+        assert all(r and r.status is JobStatus.COMPLETED for r in store.get_many([first, second]))
+    finally:
+        store.gate.set()
+        worker.stop()
+
+
+def create_one(store: Store, input_data: dict[str, object]) -> str:
+    spec = JobSpec(job_type=JobType.TEXT_NOTES, input_data=input_data, user_id="u")
+    return store.create_jobs([spec])[0][0]
