@@ -19,6 +19,7 @@ from threading import Event
 from types import TracebackType
 from typing import Any
 
+import orjson
 import redis
 
 from .errors import InvalidInputError, PriorityNotAllowedError, UnknownDependencyError
@@ -197,5 +198,15 @@ def creation_error(message: str, chunk: Chunk, *, offset: int) -> Exception:
     return InvalidInputError(message)
 
 
+# orjson is ~5x faster than json for job inputs (a 10,000-row course serialises 10,000 of
+# them before its first write). What it refuses (integers beyond 64 bits, non-str keys)
+# json may still take; datetimes and dataclasses pass through so that json refuses them
+# as before; only JSON types reach here after validation anyway.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    try:
+        return orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, separators=(",", ":"))

@@ -79,6 +79,20 @@ def test_an_input_json_cannot_encode_fails_a_big_batch_before_any_call(store: St
     assert calls == []
 
 
+def test_inputs_keep_what_json_can_encode_and_json_refuses_what_it_refused(store: Store) -> None:
+    """Inputs are serialised with orjson, falling back to json: an integer beyond 64 bits
+    (orjson refuses it) is kept exactly; a datetime (orjson could encode it) is still refused."""
+    from datetime import UTC, datetime
+
+    big = JobSpec(job_type=JobType.TEXT_NOTES, input_data={"content": "é", "n": 2**70}, user_id="u", id="big")
+    store.create_jobs([big])
+    assert store.get("big").input_data == {"content": "é", "n": 2**70}
+    when = JobSpec(job_type=JobType.TEXT_NOTES, input_data={"at": datetime.now(UTC)}, user_id="u", id="when")
+    with pytest.raises(TypeError):
+        store.create_jobs([when])
+    assert store.count() == 1
+
+
 def test_two_creators_racing_for_the_same_big_batch_create_it_once(store: Store) -> None:
     specs = chain(MANY)
     outcomes: list[object] = []
