@@ -100,6 +100,10 @@ class PriorityBroker(dramatiq.Broker):
             self._settler = Settler(self.store, self.worker_id, on_queued=self._slot_freeing)
         return self._settler
 
+    def settling(self) -> int:
+        """Job slots whose job has finished running and whose outcome is being recorded."""
+        return self._settler.settling if self._settler is not None else 0
+
     def _slot_freeing(self) -> None:
         # A job has finished running: its consumer may fetch the next one while the outcome
         # is being recorded, so that the thread finds work waiting when it is done.
@@ -175,8 +179,7 @@ class PriorityConsumer(Consumer):
             if self.cache:
                 return self._deliver(self.cache.popleft())
             with self.lock:
-                settler = self.broker._settler
-                free = self.limit - len(self.outstanding) + (settler.settling if settler else 0)
+                free = self.limit - len(self.outstanding) + self.broker.settling()
             if free <= 0:
                 # Every slot is busy: wait for one to free up rather than for new work.
                 self.slot_freed.wait(self.idle_wait_s)

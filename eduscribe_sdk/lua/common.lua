@@ -56,10 +56,10 @@ local function emit(j, kind, now, progress)
 end
 
 -- Deferred writes. Status index moves, counters, samples and a job's in-flight entry are
--- gathered while a script runs and written by flush() after it returns (Store wraps every
--- script body in main()), one variadic command per key: every redis.call costs about as much
--- again as the command itself, and a batch of jobs would otherwise repeat the same few
--- commands per job. A script never reads back a key it deferred writes to.
+-- gathered while a script runs and written by flush() after it returns (lua_scripts.py runs
+-- every script body as main()), one variadic command per key: every redis.call costs about
+-- as much again as the command itself, and a batch of jobs would otherwise repeat the same
+-- few commands per job. A script never reads back a key it deferred writes to.
 local ZLATER, ZKEYS = {}, {}  -- sorted-set key -> {member -> score, or false to remove}
 local COUNTS, SUMS, SUMS_N = {}, {}, {}  -- hash field -> delta
 local LPUSHES, LKEYS = {}, {}  -- sample list key -> values, oldest first
