@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from eduscribe_sdk.dag import topological_order
 from eduscribe_sdk.errors import DependencyCycleError, InvalidInputError
 from eduscribe_sdk.models import JobType, Priority
@@ -51,6 +53,31 @@ _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 # One encoder for every row hash (json.dumps with options builds a new one per call).
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_float(v) for v in value)
+    return False
+
+
+def _canonical(payload: dict[str, Any]) -> bytes:
+    """The bytes of ``_CANONICAL.encode(payload)``, which row hashes (hence resumable job ids)
+    are pinned to. orjson writes them ~5x faster, and its output is byte for byte the same
+    when it is printable ASCII without ``\\u`` escapes and the payload has no float (the two
+    format floats and non-ASCII text differently); anything else goes through json."""
+    if not _has_float(payload):
+        try:
+            raw = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # orjson.JSONEncodeError: big integers, non-str keys, other types
+            raw = b""
+        if raw and raw.isascii() and b"\\u" not in raw and b"\x7f" not in raw:
+            return raw
+    return _CANONICAL.encode(payload).encode()
 
 
 def type_alias(job_type: JobType) -> str:
@@ -402,5 +429,5 @@ def content_hashes(rows: Sequence[Row]) -> dict[str, str]:
             "file": _file_digest(row.source_path, files) if row.source_path else None,
             "deps": [[dep, hashes[dep]] for dep in row.depends_on],
         }
-        hashes[row_id] = hashlib.sha256(_CANONICAL.encode(payload).encode()).hexdigest()
+        hashes[row_id] = hashlib.sha256(_canonical(payload)).hexdigest()
     return hashes
