@@ -64,14 +64,21 @@ local ZLATER, ZKEYS = {}, {}  -- sorted-set key -> {member -> score, or false to
 local COUNTS, SUMS, SUMS_N = {}, {}, {}  -- hash field -> delta
 local LPUSHES, LKEYS = {}, {}  -- sample list key -> values, oldest first
 
-local function zlater(key, member, score)
-  local m = ZLATER[key]
-  if not m then
-    m = {}
-    ZLATER[key] = m
-    ZKEYS[#ZKEYS + 1] = key
+-- The table kept under `key` in `map`; on first use it is created and `key` is appended to
+-- `order`, so that writes happen in the order the keys were first touched.
+local function table_for(map, order, key)
+  local t = map[key]
+  if not t then
+    t = {}
+    map[key] = t
+    order[#order + 1] = key
   end
-  m[member] = score  -- the last move of a member wins, as if each had been written at once
+  return t
+end
+
+local function zlater(key, member, score)
+  -- The last move of a member wins, as if each had been written at once.
+  table_for(ZLATER, ZKEYS, key)[member] = score
 end
 
 local function add(t, k, delta)
@@ -100,13 +107,7 @@ local function set_status(j, new, now, extra)
 end
 
 local function sample(kind, group, value)
-  local key = k_samples(kind .. ':' .. group)
-  local values = LPUSHES[key]
-  if not values then
-    values = {}
-    LPUSHES[key] = values
-    LKEYS[#LKEYS + 1] = key
-  end
+  local values = table_for(LPUSHES, LKEYS, k_samples(kind .. ':' .. group))
   if value < 0 then value = 0 end  -- clock readings a microsecond apart in one script
   values[#values + 1] = seconds(value)
   add(SUMS, kind .. '_sum|' .. group, value)

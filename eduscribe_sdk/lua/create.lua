@@ -110,13 +110,7 @@ local counts = {}
 -- Index entries are gathered per index and written with a few variadic ZADDs at the end.
 local members, indexes, by_user, by_batch, by_status = {}, {}, {}, {}, {}
 local function index_of(key)
-  local m = members[key]
-  if not m then
-    m = {}
-    members[key] = m
-    indexes[#indexes + 1] = key
-  end
-  return m
+  return table_for(members, indexes, key)
 end
 -- The entries of index `key_of(name)`; a batch repeats its user, batch and statuses, so each
 -- of those keys is built once.
