@@ -93,7 +93,7 @@ def _check_document(part: Chunk, new: set[str]) -> str:
     return _dumps([[job_id for job_id, _ in part], list(outside), requested])
 
 
-def _text(seconds: float | None) -> str:
+def _seconds_text(seconds: float | None) -> str:
     return "" if seconds is None else repr(float(seconds))
 
 
@@ -108,7 +108,7 @@ def _write_document(chunk: Chunk, inputs: Sequence[str]) -> str:
                 input_json,
                 # As text: Redis would format a number from the decoded JSON with printf.
                 str(spec.max_retries),
-                _text(spec.estimated_duration_seconds),
+                _seconds_text(spec.estimated_duration_seconds),
                 spec.title or "",
                 spec.batch_id or "",
                 list(spec.depends_on),

@@ -9,6 +9,7 @@ the deferred changes however the body returns.
 
 from __future__ import annotations
 
+import functools
 import re
 from importlib import resources
 
@@ -63,6 +64,7 @@ def _used(definitions: list[tuple[set[str], str]], roots: str) -> list[str]:
     return [definitions[i][1] for i in sorted(needed)]
 
 
+@functools.cache  # every Store assembles the same few texts; the files do not change
 def assemble(name: str, *, events_maxlen: int, sample_cap: int) -> str:
     """The full text of script ``name`` (``lua/<name>.lua``), ready for SCRIPT LOAD."""
     shared = (

@@ -29,6 +29,11 @@ local function stamp(t)
   return STAMP
 end
 
+-- A tier queue's score: the enqueue time in milliseconds, three decimals (microseconds).
+local function queue_score(us)
+  return string.format('%d.%03d', math.floor(us / 1000), us % 1000)
+end
+
 local function queue_key(priority)
   return k_queue('eduscribe.' .. priority)
 end
@@ -122,8 +127,7 @@ local function enqueue(j, now, kind)
   SEQ = SEQ + 1
   j.queued_at = micros(us)
   redis.call('HSET', k_job(j.id), 'queued_at', j.queued_at, 'worker_id', '')
-  -- The queue's score is in milliseconds with three decimals.
-  redis.call('ZADD', queue_key(j.priority), string.format('%d.%03d', math.floor(us / 1000), us % 1000), j.id)
+  redis.call('ZADD', queue_key(j.priority), queue_score(us), j.id)
   emit(j, kind or 'queued', now, '0')
   WAKE = true
 end
@@ -202,7 +206,7 @@ local function put_back(j, w, now)
   elseif j.status ~= 'queued' then
     return false
   end
-  redis.call('ZADD', queue_key(j.priority), string.format('%.3f', tonumber(j.queued_at) * 1000), j.id)
+  redis.call('ZADD', queue_key(j.priority), queue_score(math.floor(tonumber(j.queued_at) * 1000000 + 0.5)), j.id)
   WAKE = true
   return true
 end

@@ -145,7 +145,7 @@ for i, a in ipairs(doc) do
     local us = now_us + SEQ
     SEQ = SEQ + 1
     queued_at = micros(us)
-    redis.call('ZADD', queue_key(priority), string.format('%d.%03d', math.floor(us / 1000), us % 1000), id)
+    redis.call('ZADD', queue_key(priority), queue_score(us), id)
     WAKE = true
   end
   -- Fields in load()'s order, then what a claim reads: a small hash is a list that each

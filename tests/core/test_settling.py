@@ -133,7 +133,7 @@ def test_threads_finishing_while_a_call_is_in_flight_share_the_next_one(
     for t in others:
         t.start()
     while len(settler._queue) < 7:  # all seven wait behind the call in flight
-        threading.Event().wait(0.005)
+        time.sleep(0.005)
     store.gate.set()
     for t in [first, *others]:
         t.join(10)
