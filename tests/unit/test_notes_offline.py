@@ -118,7 +118,8 @@ def test_markdown_headings_follow_the_language() -> None:
 
 
 def test_german_pdf_gives_german_notes(shared_data: Path) -> None:
-    pypdf = pytest.importorskip("pypdf")
+    import pypdf  # a core dependency: missing means a broken install, not a reason to skip
+
     reader = pypdf.PdfReader(
         shared_data / "documents" / "pdf" / "large" / "geotopo_lecture_notes_de_117p.pdf"
     )
