@@ -112,7 +112,14 @@ def test_worker_frozen_mid_job_and_resumed_does_not_store_a_second_result(
     # Given: worker A runs a job, and worker B is idle
     a = spawn_worker(threads=1, name="a")
     job = bare_client.create_job("text_notes", plan(counter=str(counter), sleep=4, steps=40))
-    wait_for(lambda: a.owns(job.refresh().record.worker_id), 30, "worker a to start the job")
+
+    def a_is_running_the_processor() -> bool:
+        # Progress comes after the processor counted its attempt; freezing A before that
+        # would let B's run count itself as the first
+        record = job.refresh().record
+        return a.owns(record.worker_id) and record.progress > 0
+
+    wait_for(a_is_running_the_processor, 30, "worker a to start the job")
     b = spawn_worker(threads=1, name="b")
 
     # When: A freezes (SIGSTOP) past the heartbeat timeout, so B takes the job over; then A
