@@ -55,13 +55,25 @@ _FALSE = {"false", "no", "n", "0"}
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _has_float(value: Any) -> bool:
-    if isinstance(value, float):
-        return True
-    if isinstance(value, dict):
-        return any(_has_float(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_float(v) for v in value)
+    # Exact type checks first: a row hash walks every value of its payload, and isinstance
+    # chains over thousands of rows cost more than the hashing itself.
+    kind = type(value)
+    if kind in _SCALARS:
+        return False
+    values: Iterable[Any]
+    if kind is dict or isinstance(value, dict):
+        values = value.values()
+    elif kind is list or kind is tuple or isinstance(value, list | tuple):
+        values = value
+    else:
+        return isinstance(value, float)
+    for v in values:  # noqa: SIM110 (a loop: any() builds a generator per container, as costly again)
+        if type(v) not in _SCALARS and _has_float(v):
+            return True
     return False
 
 
