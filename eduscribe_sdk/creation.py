@@ -112,6 +112,9 @@ def _write_document(chunk: Chunk, inputs: Sequence[str]) -> str:
                 spec.title or "",
                 spec.batch_id or "",
                 list(spec.depends_on),
+                # The record's depends_on field, encoded here: Lua's pattern matching, to
+                # tell which ids need escaping, cost more than encoding in Python.
+                _dumps(list(spec.depends_on)),
             ]
             for (job_id, spec), input_json in zip(chunk, inputs, strict=True)
         ]

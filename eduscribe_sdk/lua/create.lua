@@ -2,7 +2,7 @@
 -- ARGV[1] is the mode, ARGV[2] one JSON document (one decode: packing and parsing thousands of
 -- separate arguments costs more than the writes themselves):
 --   write: [[id, user_id, job_type, priority ('' = the tier's), input_json, max_retries,
---            estimated ('' = none), title, batch_id, [dep ids...]], ...]
+--            estimated ('' = none), title, batch_id, [dep ids...], dep ids as JSON], ...]
 --   check (validate only, before a batch written in several calls):
 --          [[ids...], [dep ids outside the batch...], [[job number, user_id, priority], ...]]
 -- Returns "status:priority" per job, comma-separated, in order ('' for check).
@@ -69,7 +69,7 @@ if mode == 'check' then
 end
 
 -- Jobs stay the arrays cjson made (fields by position, as above): no table per job.
-local ID, USER, TYPE, REQUESTED, INPUT, RETRIES, ESTIMATED, TITLE, BATCH, DEPS = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+local ID, USER, TYPE, REQUESTED, INPUT, RETRIES, ESTIMATED, TITLE, BATCH, DEPS, DEPS_JSON = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 local priorities, ids, in_batch, outside, seen_outside = {}, {}, {}, {}, {}
 for i, a in ipairs(doc) do
   local p, err = priority_of(i, a[USER], a[REQUESTED])
@@ -90,15 +90,6 @@ for _, a in ipairs(doc) do
 end
 local unknown = missing(outside)
 if #unknown > 0 then return redis.error_reply('UNKNOWN ' .. table.concat(unknown, ',')) end
-
--- depends_on as JSON; ids rarely need escaping, and joining them is much cheaper than encoding.
-local function ids_json(deps)
-  if #deps == 0 then return '[]' end
-  for _, d in ipairs(deps) do
-    if string.find(d, '[%c"\\]') then return cjson.encode(deps) end
-  end
-  return '["' .. table.concat(deps, '","') .. '"]'
-end
 
 local now = now_s()
 local now_us = math.floor(now * 1000000)
@@ -153,7 +144,7 @@ for i, a in ipairs(doc) do
   redis.call('HSET', key, 'status', status, 'priority', priority, 'job_type', a[TYPE],
     'created_at', stamp, 'worker_id', '', 'attempt', '0', 'queued_at', queued_at, 'started_at', '',
     'user_id', user, 'batch_id', batch, 'retry_count', '0', 'max_retries', a[RETRIES],
-    'input', a[INPUT], 'title', a[TITLE], 'depends_on', ids_json(a[DEPS]), 'id', id,
+    'input', a[INPUT], 'title', a[TITLE], 'depends_on', a[DEPS_JSON], 'id', id,
     'progress', '0', 'updated_at', stamp, 'estimated_duration', a[ESTIMATED],
     'pending', string.format('%d', pending))
   if status == 'skipped' then
