@@ -91,7 +91,7 @@ def _bulk(server: RedisServer, sizes: Sizes) -> dict[str, Any]:
     for name, seconds in by_name.items():
         if name == batch_name:
             continue
-        goal = 2.0 if name.startswith("rq") else None
+        goal = 2.0 if name == bench_bulk_enqueue.RQ_LIKE_FOR_LIKE else None
         r = seconds / batch if batch > 0 else None
         rows.append(
             Row(

@@ -50,6 +50,11 @@ def test_every_section_runs_at_tiny_sizes(tmp_path: Path) -> None:
     assert queue == set(baselines)
     assert all(r["value"] and r["value"] > 0 for r in report["sections"]["reads"]["rows"])
     assert "DAG release" in run.format_table(report, markdown=True)
+    # Every bulk variant stored every job (RQ counts its deferred jobs apart from its queue)
+    assert {r["jobs"] for r in report["sections"]["bulk"]["results"]} == {200}
+    if _installed("rq"):
+        targets = [r for r in report["sections"]["bulk"]["rows"] if r["target"].startswith(">=")]
+        assert [r["baseline"] for r in targets] == ["rq enqueue_many (same dependencies)"]
 
 
 def test_processor_section_on_the_shared_material(shared_data: Path) -> None:
