@@ -35,6 +35,7 @@ class Sizes:
     queue_rq_jobs: int = 2000
     queue_processes: tuple[int, ...] = (1, 2)
     queue_systems: tuple[str, ...] = ("eduscribe", "dramatiq", "celery", "rq")
+    queue_rounds: int = 3
     bulk_rows: int = 10_000
     bulk_one_at_a_time: bool = True
     bulk_repeat: int = 5
@@ -53,6 +54,7 @@ QUICK = Sizes(
     queue_jobs=300,
     queue_rq_jobs=200,
     queue_processes=(1,),
+    queue_rounds=1,
     bulk_rows=2000,
     bulk_one_at_a_time=False,
     bulk_repeat=1,
@@ -145,6 +147,7 @@ def run_sections(
             rq_jobs=sizes.queue_rq_jobs,
             process_counts=sizes.queue_processes,
             systems=sizes.queue_systems,
+            rounds=sizes.queue_rounds,
         ),
         "bulk": lambda: _bulk(server, sizes),
         "reads": lambda: bench_reads.run(server, levels=sizes.read_levels, repeat=sizes.read_repeat),

@@ -29,6 +29,7 @@ def test_every_section_runs_at_tiny_sizes(tmp_path: Path) -> None:
         queue_rq_jobs=20,
         queue_processes=(1,),
         queue_systems=("eduscribe", *baselines),
+        queue_rounds=2,
         bulk_rows=200,
         read_levels=(200, 600),
         read_repeat=2,
@@ -48,6 +49,12 @@ def test_every_section_runs_at_tiny_sizes(tmp_path: Path) -> None:
         assert result.get("rows") or result.get("skipped"), section
     queue = {r["baseline"] for r in report["sections"]["queue"]["rows"] if r["baseline"]}
     assert queue == set(baselines)
+    # Two rounds: every system ran twice, and each row reports the system's better run
+    runs = report["sections"]["queue"]["runs"]
+    assert sorted(r["system"] for r in runs) == sorted(["eduscribe", *baselines] * 2)
+    best = {s: max(r["jobs_per_s"] for r in runs if r["system"] == s) for s in queue}
+    compared = [r for r in report["sections"]["queue"]["rows"] if r["baseline"]]
+    assert all(r["baseline_value"] == best[r["baseline"]] for r in compared)
     assert all(r["value"] and r["value"] > 0 for r in report["sections"]["reads"]["rows"])
     assert "DAG release" in run.format_table(report, markdown=True)
     # Every bulk variant stored every job (RQ counts its deferred jobs apart from its queue)
