@@ -160,6 +160,11 @@ class Keys:
         return f"{self.prefix}:*"
 
 
+def key_templates() -> dict[str, str]:
+    """Key name -> template after the prefix (``{}`` where the part goes), as in :class:`Keys`."""
+    return dict(_TEMPLATES)
+
+
 def lua_prelude() -> str:
     """Lua functions ``k_<name>(part)`` building the same keys; ``P`` is ``KEYS[1]``."""
     lines = ["local P = KEYS[1]"]
