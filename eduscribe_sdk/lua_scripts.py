@@ -132,7 +132,8 @@ def assemble(name: str, *, events_maxlen: int, sample_cap: int) -> str:
     """The full text of script ``name`` (``lua/<name>.lua``), ready for SCRIPT LOAD."""
     shared = (
         lua_prelude()
-        + f"local EVENTS_MAXLEN = {int(events_maxlen)}\n"
+        # As text: every XADD passes it, and Redis formats a Lua number with printf.
+        + f"local EVENTS_MAXLEN = '{int(events_maxlen)}'\n"
         + f"local SAMPLE_CAP = {int(sample_cap)}\n"
         + inline_keys(_source("common"))
     )

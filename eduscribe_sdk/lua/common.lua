@@ -167,7 +167,7 @@ local function release_dependents(id, now)
   for _, d in ipairs(redis.call('SMEMBERS', k_dependents(id))) do
     local dj = load(d)
     if dj and dj.status == 'waiting' then
-      local pending = redis.call('HINCRBY', k_job(d), 'pending', -1)
+      local pending = redis.call('HINCRBY', k_job(d), 'pending', '-1')
       if pending <= 0 then enqueue(dj, now, 'released') end
     end
   end
@@ -280,7 +280,7 @@ local function flush()
   for field, delta in pairs(COUNTS) do
     if delta ~= 0 then redis.call('HINCRBY', k_counts(), field, string.format('%d', delta)) end
   end
-  for field, delta in pairs(SUMS) do redis.call('HINCRBYFLOAT', k_sums(), field, delta) end
+  for field, delta in pairs(SUMS) do redis.call('HINCRBYFLOAT', k_sums(), field, seconds(delta)) end
   for field, delta in pairs(SUMS_N) do redis.call('HINCRBY', k_sums(), field, string.format('%d', delta)) end
   for _, key in ipairs(LKEYS) do
     -- Trimmed once the list is a tenth over the cap, not on every push.

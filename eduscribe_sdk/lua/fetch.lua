@@ -7,19 +7,21 @@
 -- ARGV: worker_id, limit, aging_ms, heartbeat_timeout_ms, maintenance_interval_ms, claim
 -- Returns one array per job: {id, job_type, priority, enqueued_ms[, claim reply]}.
 local worker, limit, aging = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local timeout, interval = tonumber(ARGV[4]), tonumber(ARGV[5])
+local timeout = tonumber(ARGV[4])  -- ARGV[5] goes to SET PX as it came
 local claiming = ARGV[6] == '1'
 local now = now_s()
 local ms = math.floor(now * 1000)
-redis.call('ZADD', k_workers(), ms, worker)
+-- Numbers go to redis.call as text: Redis formats a Lua number with printf (see common.lua).
+local ms_text = string.format('%d', ms)
+redis.call('ZADD', k_workers(), ms_text, worker)
 
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', k_delayed(), '-inf', ms, 'LIMIT', 0, 500)) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', k_delayed(), '-inf', ms_text, 'LIMIT', '0', '500')) do
   redis.call('ZREM', k_delayed(), id)
   local j = load(id)
   if j and j.status == 'retrying' then enqueue(j, now, 'queued') end
 end
 
-if redis.call('SET', k_reaper(), worker, 'NX', 'PX', interval) then
+if redis.call('SET', k_reaper(), worker, 'NX', 'PX', ARGV[5]) then
   for _, w in ipairs(redis.call('ZRANGEBYSCORE', k_workers(), '-inf', ms - timeout, 'LIMIT', 0, 20)) do
     if w ~= worker then
       requeue_worker(w, now)
@@ -50,8 +52,9 @@ end
 -- Each tier's first `limit` entries, read once: taking from one tier leaves the others'
 -- heads where they were, so a fetch of 8 jobs costs 4 range reads, not 32.
 local heads, next_of = {}, {}
+local last = string.format('%d', limit - 1)
 local function read_head(rank)
-  heads[rank] = redis.call('ZRANGE', queue_key(PRIORITIES[rank + 1]), 0, limit - 1, 'WITHSCORES')
+  heads[rank] = redis.call('ZRANGE', queue_key(PRIORITIES[rank + 1]), '0', last, 'WITHSCORES')
   next_of[rank] = 1
 end
 for rank = 0, 3 do read_head(rank) end
