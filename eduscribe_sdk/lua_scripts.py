@@ -5,7 +5,7 @@ closure: the shared helpers (``lua/common.lua``) and the generated key functions
 cost more than many script bodies. So a script gets only the definitions it uses, followed
 through their own uses, and calls of the key functions are written out as the concatenation
 they return (``k_job(id)`` becomes ``(P .. ":job:" .. (id))``): a closure per key function
-per call, and a Lua call per key built, were a fifth of a call's fixed cost. A key function
+per call, and a Lua call per key built, were ~15 % of a call's fixed cost. A key function
 passed as a value is still defined. The body runs as ``main()`` so that ``flush()``
 (common.lua) writes the deferred changes however the body returns.
 """
