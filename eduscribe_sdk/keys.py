@@ -34,6 +34,7 @@ key                                    type     holds
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = ["DEFAULT_PREFIX", "Keys", "lua_prelude"]
@@ -160,19 +161,26 @@ class Keys:
         return f"{self.prefix}:*"
 
 
-def key_templates() -> dict[str, str]:
-    """Key name -> template after the prefix (``{}`` where the part goes), as in :class:`Keys`."""
-    return dict(_TEMPLATES)
+#: The names of the keys the Lua scripts can build (``k_<name>``).
+LUA_KEY_NAMES = frozenset(_TEMPLATES)
+_PLAIN_LUA_TEXT = re.compile(r"[\w:.-]*")
+
+
+def lua_key_expression(name: str, part: str = "x") -> str:
+    """The Lua expression building key ``name``; ``part`` is a Lua expression for the part
+    (``{}`` in the template). ``P`` is ``KEYS[1]``, the prefix."""
+    head, hole, tail = _TEMPLATES[name].partition("{}")
+    if not _PLAIN_LUA_TEXT.fullmatch(head + tail):
+        raise ValueError(f"key template {_TEMPLATES[name]!r} would need escaping in a Lua string")
+    if not hole:
+        return f'P .. ":{head}"'
+    return f'P .. ":{head}" .. {part}' + (f' .. "{tail}"' if tail else "")
 
 
 def lua_prelude() -> str:
     """Lua functions ``k_<name>(part)`` building the same keys; ``P`` is ``KEYS[1]``."""
     lines = ["local P = KEYS[1]"]
     for name, template in _TEMPLATES.items():
-        if "{}" in template:
-            head, _, tail = template.partition("{}")
-            tail_expr = f" .. {tail!r}".replace("'", '"') if tail else ""
-            lines.append(f'local function k_{name}(x) return P .. ":{head}" .. x{tail_expr} end')
-        else:
-            lines.append(f'local function k_{name}() return P .. ":{template}" end')
+        parameter = "x" if "{}" in template else ""
+        lines.append(f"local function k_{name}({parameter}) return {lua_key_expression(name)} end")
     return "\n".join(lines) + "\n"

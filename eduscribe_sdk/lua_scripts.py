@@ -16,7 +16,7 @@ import functools
 import re
 from importlib import resources
 
-from .keys import key_templates, lua_prelude
+from .keys import LUA_KEY_NAMES, lua_key_expression, lua_prelude
 
 __all__ = ["assemble"]
 
@@ -68,7 +68,6 @@ def _used(definitions: list[tuple[set[str], str]], roots: str) -> list[str]:
 
 
 _KEY_CALL = re.compile(r"\bk_(\w+)\s*\(")
-_PLAIN_KEY_TEXT = re.compile(r"[\w:.-]*")
 
 
 def _closing_paren(code: str, start: int) -> int:
@@ -95,7 +94,6 @@ def _closing_paren(code: str, start: int) -> int:
 def inline_keys(code: str) -> str:
     """``code`` with every call of a key function replaced by the concatenation it returns;
     strings and comments are left as they are."""
-    templates = key_templates()
     out: list[str] = []
     i = 0
     while i < len(code):
@@ -108,20 +106,13 @@ def inline_keys(code: str) -> str:
             out.append(code[i : skipped.end()])
             i = skipped.end()
             continue
-        template = templates.get(call.group(1))
-        if template is None:  # some other name that starts with k_
+        if call.group(1) not in LUA_KEY_NAMES:  # some other name that starts with k_
             out.append(code[i : call.end()])
             i = call.end()
             continue
         end = _closing_paren(code, call.end())
         argument = inline_keys(code[call.end() : end]).strip()
-        head, hole, tail = template.partition("{}")
-        if not _PLAIN_KEY_TEXT.fullmatch(head + tail):
-            raise ValueError(f"key template {template!r} needs escaping to become a Lua string")
-        if hole:
-            expression = f'P .. ":{head}" .. ({argument})' + (f' .. "{tail}"' if tail else "")
-        else:
-            expression = f'P .. ":{head}"'
+        expression = lua_key_expression(call.group(1), f"({argument})")
         out.append(code[i : call.start()] + f"({expression})")
         i = end + 1
     return "".join(out)
