@@ -10,6 +10,7 @@ from .client import Client, JobHandle
 from .config import Settings
 from .creation import JobSpec
 from .errors import (
+    ConfigError,
     DependencyCycleError,
     EduscribeError,
     InvalidInputError,
@@ -24,6 +25,7 @@ from .errors import (
     RedisUnavailableError,
     TransientError,
     UnknownDependencyError,
+    UnsupportedOperationError,
 )
 from .models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 
@@ -31,6 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Client",
+    "ConfigError",
     "DependencyCycleError",
     "EduscribeError",
     "InvalidInputError",
@@ -54,5 +57,6 @@ __all__ = [
     "Tier",
     "TransientError",
     "UnknownDependencyError",
+    "UnsupportedOperationError",
     "__version__",
 ]

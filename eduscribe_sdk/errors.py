@@ -7,12 +7,17 @@
     │   ├── PriorityNotAllowedError              asked for a priority above the user's tier
     │   ├── UnknownDependencyError               depends_on names ids that do not exist
     │   └── DependencyCycleError                 depends_on would close a cycle
+    ├── ConfigError (also ValueError)            a setting (environment variable, Settings field)
+    │                                            that cannot work; names the setting
     ├── JobNotFoundError (also LookupError)      no job with that id
     ├── InvalidTransitionError                   e.g. cancelling a completed job
     ├── JobFailed                                Client.wait: the job ended failed/cancelled/skipped
     ├── JobTimeout (also TimeoutError)           Client.wait: the timeout ran out first
     ├── RedisUnavailableError (also ConnectionError)
     │                                            Redis could not be reached within the timeout
+    ├── UnsupportedOperationError (also NotImplementedError)
+    │                                            a dramatiq operation EduScribe's broker refuses
+    │                                            (actor.send, flush, join): use the Client
     └── ProcessingError                          raised by processors while a job runs
         ├── PermanentError                       fail at once, never retried (bad file, no audio…)
         ├── TransientError                       retried with back-off (rate limit, network…)
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
     from .models import JobRecord
 
 __all__ = [
+    "ConfigError",
     "DependencyCycleError",
     "EduscribeError",
     "InvalidInputError",
@@ -44,6 +50,7 @@ __all__ = [
     "RedisUnavailableError",
     "TransientError",
     "UnknownDependencyError",
+    "UnsupportedOperationError",
 ]
 
 
@@ -73,6 +80,14 @@ class DependencyCycleError(InvalidInputError):
     def __init__(self, cycle: Iterable[str]) -> None:
         self.cycle = list(cycle)
         super().__init__(f"dependency cycle: {' -> '.join(self.cycle)}", field="depends_on")
+
+
+class ConfigError(EduscribeError, ValueError):
+    """A setting that cannot work. ``setting`` names it (an environment variable or field)."""
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        self.setting = setting
+        super().__init__(f"{setting}: {message}" if setting else message)
 
 
 class JobNotFoundError(EduscribeError, LookupError):
@@ -107,6 +122,10 @@ class JobTimeout(EduscribeError, TimeoutError):
 
 class RedisUnavailableError(EduscribeError, ConnectionError):
     """Redis did not answer in time. The URL in the message has its password masked."""
+
+
+class UnsupportedOperationError(EduscribeError, NotImplementedError):
+    """A dramatiq broker operation that EduScribe does not offer; the message says what to use."""
 
 
 class ProcessingError(EduscribeError):
