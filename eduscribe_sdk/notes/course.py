@@ -12,8 +12,10 @@ from .generate import assemble
 from .language import detect_language, normalize_language
 from .offline import dangling_start, is_reference, offline_parts
 from .ranking import prompt_keywords, stem
+from .sentences import split_sentences
 from .terms import term_key, term_pattern
-from .textprep import content_words, is_term_list, prepare_units, split_sentences, stopwords
+from .textprep import prepare_units
+from .words import content_words, is_term_list, stopwords
 
 __all__ = ["merge_course_notes"]
 

@@ -27,8 +27,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import PermanentError
+from .clauses import split_clauses
 from .language import detect_language, heading, normalize_language
 from .ranking import keyword_stems, prompt_keywords, rank_sentences
+from .sentences import Sentence, split_sentences
 from .source import NoteSource
 from .terms import (
     build_quiz,
@@ -39,17 +41,8 @@ from .terms import (
     term_key,
     term_pattern,
 )
-from .textprep import (
-    Sentence,
-    cap_text,
-    content_words,
-    few_stops,
-    is_term_list,
-    prepare_units,
-    split_clauses,
-    split_sentences,
-    stopwords,
-)
+from .textprep import cap_text, few_stops, prepare_units
+from .words import content_words, is_term_list, stopwords
 
 __all__ = ["dangling_start", "generate_offline", "is_reference", "offline_parts"]
 

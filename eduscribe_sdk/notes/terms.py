@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from .language import heading, yake_language
-from .textprep import term_list_items
+from .words import term_list_items
 
 __all__ = [
     "Term",

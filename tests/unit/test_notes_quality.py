@@ -21,7 +21,7 @@ import pytest
 from eduscribe_sdk.config import Settings
 from eduscribe_sdk.notes import NoteSource, generate_notes, merge_course_notes
 from eduscribe_sdk.notes.terms import term_key
-from eduscribe_sdk.notes.textprep import stopwords
+from eduscribe_sdk.notes.words import stopwords
 
 OFFLINE = Settings()
 EXAMPLES = Path(__file__).resolve().parents[2] / "batch" / "examples"
