@@ -9,8 +9,9 @@ from typing import Any
 from ..config import Settings
 from ..errors import PermanentError
 from .generate import assemble
+from .glossary import is_reference
 from .language import detect_language, normalize_language
-from .offline import dangling_start, is_reference, offline_parts
+from .offline import dangling_start, offline_parts
 from .ranking import prompt_keywords, stem
 from .sentences import split_sentences
 from .terms import term_key, term_pattern

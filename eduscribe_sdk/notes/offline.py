@@ -27,24 +27,19 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import PermanentError
+from .author_terms import marked_terms
 from .clauses import split_clauses
-from .language import detect_language, heading, normalize_language
+from .glossary import define_terms, is_reference
+from .language import detect_language, normalize_language
+from .quiz import build_quiz
 from .ranking import keyword_stems, prompt_keywords, rank_sentences
 from .sentences import Sentence, split_sentences
 from .source import NoteSource
-from .terms import (
-    build_quiz,
-    define_terms,
-    extract_terms,
-    marked_terms,
-    plain_word,
-    term_key,
-    term_pattern,
-)
+from .terms import extract_terms, plain_word, term_key, term_pattern
 from .textprep import cap_text, few_stops, prepare_units
 from .words import content_words, is_term_list, stopwords
 
-__all__ = ["dangling_start", "generate_offline", "is_reference", "offline_parts"]
+__all__ = ["dangling_start", "generate_offline", "offline_parts"]
 
 #: Text beyond this is sampled (evenly spaced runs), so a 500-page book costs what 20,000 words do.
 MAX_ANALYSIS_CHARS = 120_000
@@ -182,15 +177,6 @@ def dangling_start(text: str, language: str) -> bool:
     """Opens with a word pointing back to a previous sentence ("It keeps …", "Dies zeigt …")."""
     pattern = _ANAPHORA.get(language)
     return bool(pattern and pattern.match(text))
-
-
-def is_reference(definition: object) -> bool:
-    """A glossary definition that only points to another note ("See “Lecture 1”.")."""
-    text = str(definition or "").strip().casefold()
-    return any(
-        text.startswith(heading(code, "see").split("{")[0].strip().casefold())
-        for code in ("en", "de", "fr", "es")
-    )
 
 
 def offline_parts(

@@ -14,8 +14,74 @@ from pathlib import Path
 
 from .language import yake_language
 
-__all__ = ["content_words", "is_term_list", "stopwords", "term_list_items"]
+__all__ = ["DETERMINERS", "content_words", "is_term_list", "stopwords", "term_list_items"]
 
+# Articles, possessives and quantifiers: they open a noun phrase, so a term never ends with one
+# and a definition's subject may follow one.
+DETERMINERS = {
+    "en": frozenset(
+        [
+            "a",
+            "an",
+            "the",
+            "its",
+            "their",
+            "his",
+            "her",
+            "our",
+            "your",
+            "each",
+            "every",
+            "this",
+            "these",
+            "those",
+            "some",
+            "any",
+            "one",
+        ]
+    ),
+    "de": frozenset(
+        [
+            "der",
+            "die",
+            "das",
+            "den",
+            "dem",
+            "des",
+            "ein",
+            "eine",
+            "einen",
+            "einem",
+            "einer",
+            "eines",
+            "jede",
+            "jeder",
+            "jedes",
+        ]
+    ),
+    "fr": frozenset(
+        ["le", "la", "les", "l'", "un", "une", "des", "chaque", "tout", "toute", "ce", "cette", "ces"]
+    ),
+    "es": frozenset(
+        [
+            "el",
+            "la",
+            "los",
+            "las",
+            "un",
+            "una",
+            "unos",
+            "unas",
+            "cada",
+            "todo",
+            "toda",
+            "este",
+            "esta",
+            "estos",
+            "estas",
+        ]
+    ),
+}
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*[^\W_]|[^\W\d_]")  # noqa: RUF001
 
 
