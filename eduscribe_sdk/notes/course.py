@@ -11,9 +11,9 @@ from ..errors import PermanentError
 from .generate import assemble
 from .glossary import is_reference
 from .language import detect_language, normalize_language
-from .offline import dangling_start, offline_parts
+from .offline import offline_parts
 from .ranking import prompt_keywords, stem
-from .sentences import split_sentences
+from .sentences import dangling_start, split_sentences
 from .terms import term_key, term_pattern
 from .textprep import prepare_units
 from .words import content_words, is_term_list, stopwords

@@ -1,20 +1,23 @@
 """The glossary: which key terms make it, and the source sentence that defines each.
 
-A term makes the glossary only with a decent definition (scored in ``definitions.py``); each
-sentence defines one term at most, and terms a prior note already defines point there instead
-of repeating it.
+A term makes the glossary only with a decent definition (scored in ``definitions.py``): a
+sentence that merely mentions a term explains nothing to a student who needs it explained. Each
+sentence defines one term at most, entries follow the order of the lecture, and terms a prior
+note (a dependency) already defines point there ("See “Lecture 1”.") instead of repeating it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
+from .analysis import Analysis, noise
 from .definitions import definition_score, glossary_line, names_previous
 from .language import heading
-from .terms import Term, plain_word, term_pattern
+from .terms import Term, plain_word, term_key, term_pattern
+from .words import is_term_list
 
-__all__ = ["define_terms", "is_reference"]
+__all__ = ["define_terms", "is_reference", "make_glossary"]
 
 #: a term needs a definition at least this good: the author's terms a sentence they are the
 #: subject of; other phrases a real definition ("X is …", "… called X")
@@ -26,34 +29,52 @@ _DECENT_PLAIN_WORD = 5.0
 _FEW_ENTRIES = 3
 
 
-def _specific(term: str) -> bool:
-    """Multi-word, capitalised, acronym-like or long: more telling than a common word like "water"."""
-    return (
-        " " in term
-        or any(ch.isupper() or ch.isdigit() or ch == "-" for ch in term[1:])
-        or (term[:1].isupper() and not term[1:].islower())
-        or len(term) >= 10
+def make_glossary(
+    analysis: Analysis,
+    terms: Sequence[Term],
+    *,
+    source_text: str,
+    prior_notes: Sequence[Mapping[str, Any]],
+    count: int,
+) -> tuple[list[dict[str, str]], dict[str, int]]:
+    """The note's glossary (up to ``count`` entries, more if the author marked more terms) and
+    each entry's defining sentence.
+
+    Definitions come from prose sentences without formulas; among equally good ones, the
+    better-ranked sentence wins.
+    """
+    a = analysis
+    top_score = max(a.ranking.scores.values(), default=1.0) or 1.0
+    return define_terms(
+        terms,
+        a.texts,
+        eligible=lambda i: (
+            a.sentences[i].kind not in ("heading", "table")
+            and len(a.texts[i].split()) >= 4
+            and noise(a.texts[i]) <= 4
+            and not is_term_list(a.texts[i])
+        ),
+        rank_bonus=lambda i: 2.0 * a.ranking.scores.get(i, 0.0) / top_score - 0.75 * noise(a.texts[i]),
+        language=a.language,
+        source_text=source_text,
+        # the author's own key terms all deserve an entry when they can be defined
+        count=max(count, min(12, sum(t.marked for t in terms))),
+        prior_terms=_prior_terms(prior_notes),
+        clean=a.clean,
     )
 
 
-def _decent(term: Term, language: str) -> float:
-    if term.marked:
-        return _DECENT_MARKED
-    # German capitalises every noun: "Situation" is as everyday as "situation"
-    word = term.text.lower() if language == "de" and term.text[1:].islower() else term.text
-    return _DECENT_PLAIN_WORD if plain_word(word) else _DECENT
-
-
-def _variants(term: str, language: str) -> list[str]:
-    """The term and its other number ("array" for "arrays"), so a heading's plural finds the
-    singular definition."""
-    if language != "en" or not term[-1:].isalpha() or term.isupper():
-        return [term]
-    if term.endswith("ies"):
-        return [term, term[:-3] + "y"]
-    if term.endswith("s") and not term.endswith("ss"):
-        return [term, term[:-1]]
-    return [term, term + "s"]
+def _prior_terms(prior_notes: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """term key → title of the first prior note that defines the term."""
+    prior_terms: dict[str, str] = {}
+    for note in prior_notes:
+        for entry in note.get("glossary") or ():
+            # a prior note that itself only points further back defines nothing to point to
+            if isinstance(entry, Mapping) and entry.get("term") and not is_reference(entry.get("definition")):
+                prior_terms.setdefault(
+                    term_key(str(entry["term"])), str(note.get("title") or note.get("id") or "?")
+                )
+    return prior_terms
 
 
 def define_terms(
@@ -103,6 +124,37 @@ def _candidates(terms: Sequence[Term], source_text: str, count: int) -> list[Ter
         ]
         chosen = specific + general
     return [t for t in chosen if term_pattern(t.text).search(haystack)]
+
+
+def _specific(term: str) -> bool:
+    """Multi-word, capitalised, acronym-like or long: more telling than a common word like "water"."""
+    return (
+        " " in term
+        or any(ch.isupper() or ch.isdigit() or ch == "-" for ch in term[1:])
+        or (term[:1].isupper() and not term[1:].islower())
+        or len(term) >= 10
+    )
+
+
+def _decent(term: Term, language: str) -> float:
+    """The definition score ``term`` needs to make the glossary."""
+    if term.marked:
+        return _DECENT_MARKED
+    # German capitalises every noun: "Situation" is as everyday as "situation"
+    word = term.text.lower() if language == "de" and term.text[1:].islower() else term.text
+    return _DECENT_PLAIN_WORD if plain_word(word) else _DECENT
+
+
+def _variants(term: str, language: str) -> list[str]:
+    """The term and its other number ("array" for "arrays"), so a heading's plural finds the
+    singular definition."""
+    if language != "en" or not term[-1:].isalpha() or term.isupper():
+        return [term]
+    if term.endswith("ies"):
+        return [term, term[:-3] + "y"]
+    if term.endswith("s") and not term.endswith("ss"):
+        return [term, term[:-1]]
+    return [term, term + "s"]
 
 
 #: (term index, sentence index) → (how well the sentence defines the term, the term's form there)

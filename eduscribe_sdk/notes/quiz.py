@@ -2,20 +2,86 @@
 
 The answer is the term exactly as the sentence writes it, so a student can find it in the
 material; the other choices are terms of a similar kind (multi-word or not, acronym or not), so
-the question tests the concept rather than the shape of the words.
+the question tests the concept rather than the shape of the words. Glossary terms are asked in
+their defining sentences first; when nothing in the text defines its terms (a handout, a slide
+deck), the key terms themselves are blanked.
 """
 
 from __future__ import annotations
 
 import random
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .analysis import Analysis
 from .language import heading
-from .terms import term_key, term_pattern
+from .terms import Term, plain_word, term_key, term_pattern
 
-__all__ = ["build_quiz"]
+__all__ = ["build_quiz", "make_quiz"]
+
+
+def make_quiz(
+    analysis: Analysis,
+    terms: Sequence[Term],
+    glossary: Sequence[Mapping[str, str]],
+    defining: Mapping[str, int],
+) -> list[dict[str, Any]]:
+    """The note's quiz from its key ``terms`` and ``glossary`` (``defining``: term → the index of
+    its defining sentence)."""
+    a = analysis
+    glossary_terms = [g["term"] for g in glossary]
+    # distractors must be things of the same kind: terms, not stray words ("built", "easy")
+    pool = [*glossary_terms, *(t.text for t in terms if t.marked or not plain_word(t.text))]
+    quiz = build_quiz(
+        _glossary_questions(a, glossary_terms, defining),
+        a.texts,
+        pool,
+        language=a.language,
+        count=min(5, max(1, len(a.candidates) // 4)),
+        clean=a.clean,
+        preferred=glossary_terms,
+    )
+    if quiz:
+        return quiz
+    # nothing in the text defines its terms (a handout, a slide deck): a quiz was asked
+    # for, so blank the key terms themselves, named concepts before everyday words
+    fallback = sorted((t.text for t in terms), key=plain_word)
+    fallback_pairs = [
+        (i, term)
+        for i in a.ranking.order[:100]
+        if not a.leans_back(i)
+        for term in fallback
+        if term_pattern(term).search(a.texts[i])
+    ]
+    return build_quiz(
+        fallback_pairs,
+        a.texts,
+        fallback,
+        language=a.language,
+        count=min(3, max(1, len(a.candidates) // 4)),
+        clean=a.clean,
+    )
+
+
+def _glossary_questions(
+    a: Analysis, glossary_terms: list[str], defining: Mapping[str, int]
+) -> list[tuple[int, str]]:
+    """(sentence, term) pairs to ask, best first: every glossary term's defining sentence, then
+    each term's other best-ranked sentences, taking the terms in turn."""
+    per_term: list[list[int]] = []
+    for term in glossary_terms:
+        pattern = term_pattern(term)
+        own = [defining[term]] if term in defining else []
+        others = [i for i in a.ranking.order[:200] if pattern.search(a.texts[i])][:4]
+        # a question stands alone: "This argument is called _____." gives nothing to go on
+        per_term.append([i for i in dict.fromkeys(own + others) if not a.leans_back(i)])
+    return [
+        (ids[level], term)
+        for level in range(max((len(ids) for ids in per_term), default=0))
+        for term, ids in zip(glossary_terms, per_term, strict=True)
+        if level < len(ids)
+    ]
 
 
 def _nested(a: str, b: str) -> bool:

@@ -4,6 +4,7 @@ yake ranks phrases statistically and knows nothing of grammar, so its phrases ar
 noun-phrase-like ones ("hash function", not "operation removes" or "stores key"), overlapping
 phrases are reduced to the better one, and each term is shown in the spelling the text uses
 inside sentences. The glossary (glossary.py) and the quiz (quiz.py) are built from these terms.
+A custom prompt puts the terms about its topics first.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .author_terms import BOOST_LIST
+from .analysis import Analysis
+from .author_terms import BOOST_LIST, marked_terms
 from .language import yake_language
-from .words import DETERMINERS
+from .ranking import keyword_stems
+from .words import DETERMINERS, content_words
 
-__all__ = ["Term", "extract_terms", "plain_word", "term_key", "term_pattern"]
+__all__ = ["Term", "extract_terms", "key_terms", "plain_word", "term_key", "term_pattern"]
 
 # yake's cost is linear in its input; the best-ranked sentences carry the key terms anyway
 _YAKE_INPUT_CHARS = 16_000
@@ -255,6 +258,44 @@ def _surface(term: str, text: str, language: str) -> str:
             return " ".join(w[:1].lower() + w[1:] if w[1:] else w for w in words)
         return term
     return max(sorted(counts), key=lambda form: (counts[form], form.islower()))
+
+
+def key_terms(analysis: Analysis, *, source_text: str, title: str | None) -> list[Term]:
+    """The note's key terms, best first; with a prompt, the terms about its topics first.
+
+    yake reads the best-ranked sentences and the headings (all sentences of a short text);
+    the author's marks are looked for in the whole ``source_text`` and the headings, ``title``
+    included.
+    """
+    a = analysis
+    marked = marked_terms(
+        source_text,
+        [a.texts[i] for i in range(len(a.texts)) if a.sentences[i].kind != "heading"],
+        [*([title] if title else []), *(s.text for s in a.sentences if s.kind == "heading")],
+        a.language,
+    )
+    terms = extract_terms(
+        _yake_input(a), a.language, stop=a.stop, limit=60, context_text="\n".join(a.texts), marked=marked
+    )
+    if a.focus:
+        # prompt topics first; sort is stable, so yake's order holds within each group
+        terms.sort(key=lambda t: not _about(t.text, a.focus))
+    return terms
+
+
+def _yake_input(a: Analysis) -> str:
+    yake_ids = sorted(set(a.ranking.order[:300]) | {s.index for s in a.sentences if s.kind == "heading"})
+    chosen = yake_ids if len(a.candidates) > 5 else range(len(a.texts))
+    # yake only splits phrases at sentence punctuation: end headings and list items with a period
+    return "\n".join(
+        t if t.rstrip()[-1:] in ".!?;:" else f"{t.rstrip()}." for t in (a.texts[i] for i in chosen)
+    )
+
+
+def _about(term: str, focus: frozenset[str]) -> bool:
+    """A word of ``term`` has the stem of a prompt topic, or starts with one."""
+    words = content_words(term, frozenset())
+    return bool(keyword_stems(words) & focus or any(w.startswith(tuple(focus)) for w in words))
 
 
 def extract_terms(
