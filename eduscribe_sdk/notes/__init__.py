@@ -8,6 +8,18 @@ Interface (shared by every processor):
 returns the SPEC's ``output_data`` fields: ``title, summary, key_points, glossary, quiz``
 (only when asked), ``markdown``, ``language``, ``word_count``, ``generator``. The processor
 adds ``transcript``/``subtitles`` for media and re-renders ``markdown`` if it adds sections.
+
+Where things are:
+
+* ``generate.py`` picks the generator and assembles the output; ``markdown.py`` renders it;
+  ``source.py`` is the input; ``language.py`` detects languages and translates headings.
+* ``llm.py``: the LLM generator. ``course.py``: the course summary merged from lecture notes.
+* ``offline.py``: the offline generator, running one module per step:
+  ``textprep.py`` (raw text to headings, paragraphs, list items), ``sentences.py`` and
+  ``clauses.py`` (sentences, long ones cut at clauses), ``words.py`` (stop words, term lists),
+  ``analysis.py`` and ``ranking.py`` (quotable sentences ranked by TextRank), ``summary.py``
+  (summary and key points), ``terms.py`` and ``author_terms.py`` (key terms),
+  ``definitions.py`` and ``glossary.py`` (the glossary), ``quiz.py`` (quiz questions).
 """
 
 from .course import merge_course_notes
