@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .dag import topological_order
 from .models import JobStatus, Priority
-from .progress_model import STATUS_STYLES
+from .notebook_render import STATUS_STYLES
 
 if TYPE_CHECKING:
     import pandas as pd
