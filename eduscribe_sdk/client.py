@@ -97,11 +97,6 @@ class JobHandle:
 
         return job_card(self.client, self)
 
-    def _repr_html_(self) -> str:
-        from .notebook_render import job_card_html
-
-        return job_card_html(self.record)
-
 
 class Client:
     """Talks to one EduScribe deployment, or runs an embedded one.

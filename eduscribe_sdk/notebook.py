@@ -38,6 +38,7 @@ from .notebook_render import (
     progress_state_html,
     progress_table_html,
     progress_table_text,
+    queue_stats_html,
 )
 from .progress_model import DEFAULT_MAX_ROWS, ProgressModel
 
@@ -54,6 +55,7 @@ __all__ = [
     "job_card",
     "job_card_html",
     "progress_table",
+    "register_formatters",
 ]
 
 logger = logging.getLogger("eduscribe.notebook")
@@ -77,6 +79,27 @@ def in_notebook() -> bool:
         return False
     shell = get_ipython()  # type: ignore[no-untyped-call]
     return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def register_formatters(shell: Any) -> None:
+    """Show job records, job handles and ``client.stats()`` as HTML in an IPython ``shell``.
+
+    ``import eduscribe_sdk`` calls this when an IPython shell is already running (a Jupyter
+    kernel); call it yourself for a shell started later (``register_formatters(get_ipython())``).
+    The data classes carry no ``_repr_html_``: their display is registered from here.
+    """
+    # client.py reaches this module lazily; at call time the package has loaded it anyway.
+    from .client import JobHandle
+
+    formatter = shell.display_formatter.formatters["text/html"]
+    formatter.for_type(JobRecord, job_card_html)
+    formatter.for_type(JobHandle, _handle_card_html)
+    # By name, so registering does not import pandas; IPython matches it once stats is loaded.
+    formatter.for_type_by_name("eduscribe_sdk.stats", "QueueStats", queue_stats_html)
+
+
+def _handle_card_html(handle: JobHandle) -> str:
+    return job_card_html(handle.record)
 
 
 def _widgets() -> Any:

@@ -13,10 +13,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import JobRecord, JobStatus
 from .progress_model import ProgressModel
+
+if TYPE_CHECKING:
+    from .stats import QueueStats
 
 __all__ = [
     "STATUS_STYLES",
@@ -36,6 +39,7 @@ __all__ = [
     "progress_state_html",
     "progress_table_html",
     "progress_table_text",
+    "queue_stats_html",
     "status_badge_html",
 ]
 
@@ -178,6 +182,12 @@ def job_card_html(record: JobRecord, *, now: datetime | None = None, notes: bool
         f"{status_badge_html(record.status)}{progress_bar_html(record.progress, record.status)}</div>"
         f'<table style="margin-top:4px;border-collapse:collapse">{rows}</table>{error}{body}</div>'
     )
+
+
+def queue_stats_html(stats: QueueStats) -> str:
+    """``client.stats()`` in Jupyter: its per-tier frame as pandas draws it."""
+    rendered: str = stats.frame.to_html()
+    return rendered
 
 
 def job_card_text(record: JobRecord, *, now: datetime | None = None) -> str:

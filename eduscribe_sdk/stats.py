@@ -33,9 +33,6 @@ class QueueStats:
     workers: int = 0
     slots: int = 0
 
-    def _repr_html_(self) -> str:
-        return self.frame.to_html()
-
 
 def _mean(sums: Mapping[str, float], kind: str, groups: Sequence[str]) -> float | None:
     total = sum(sums.get(f"{kind}_sum|{g}", 0.0) for g in groups)
