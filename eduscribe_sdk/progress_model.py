@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from .errors import InvalidInputError
 from .models import JobEvent, JobRecord, JobStatus
 
 __all__ = ["DEFAULT_MAX_ROWS", "ProgressModel", "Row"]
@@ -79,8 +80,11 @@ class ProgressModel:
     """Rows for a fixed set of jobs, updated from records (authoritative) and events (cheap)."""
 
     def __init__(self, records: Sequence[JobRecord], *, max_rows: int = DEFAULT_MAX_ROWS) -> None:
-        if max_rows < 1:
-            raise ValueError("max_rows must be at least 1")
+        # bool is an int, but max_rows=True is a mistake, not a one-row table.
+        if not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 1:
+            raise InvalidInputError(
+                f"must be a whole number of at least 1, got {max_rows!r}", field="max_rows"
+            )
         self.max_rows = max_rows
         self.order: list[str] = []
         self.rows: dict[str, Row] = {}

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from eduscribe_sdk.errors import InvalidInputError
 from eduscribe_sdk.models import JobEvent, JobRecord, JobStatus, JobType, Priority
 from eduscribe_sdk.progress_model import ProgressModel
 
@@ -129,7 +130,9 @@ def test_a_thousand_jobs_are_capped_to_the_interesting_rows() -> None:
     assert model.hidden_counts() == {JobStatus.QUEUED: 150, JobStatus.COMPLETED: 800}
 
 
-def test_max_rows_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="max_rows"):
-        ProgressModel([], max_rows=0)
-    assert ProgressModel([]).finished
+@pytest.mark.parametrize("max_rows", [0, -1, True, 2.5, "10"])
+def test_max_rows_must_be_a_positive_whole_number(max_rows: object) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        ProgressModel([], max_rows=max_rows)  # type: ignore[arg-type]
+    assert info.value.field == "max_rows"
+    assert ProgressModel([], max_rows=1).finished

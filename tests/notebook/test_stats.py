@@ -7,6 +7,14 @@ import pytest
 from eduscribe_sdk import Client, InvalidInputError, JobStatus
 
 
+def test_stats_frame_by_must_name_priority_or_job_type(bare_client: Client) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        bare_client.stats_frame(by=["priority", "user_id"])
+    assert info.value.field == "by"
+    assert isinstance(info.value, ValueError)
+    assert list(bare_client.stats_frame(by="priority").columns[:2]) == ["priority", "total"]
+
+
 def test_list_jobs_refuses_an_unknown_status_and_lists_the_valid_ones(bare_client: Client) -> None:
     with pytest.raises(InvalidInputError) as info:
         bare_client.list_jobs(status="bogus")
