@@ -6,6 +6,9 @@
 ...     print(job.wait().output_data["markdown"])
 """
 
+import logging
+import sys
+
 from .client import Client, JobHandle
 from .config import Settings
 from .creation import JobSpec
@@ -60,3 +63,25 @@ __all__ = [
     "UnsupportedOperationError",
     "__version__",
 ]
+
+
+def _register_display() -> None:
+    # Records show as job cards in Jupyter, but the data classes know nothing of HTML: the
+    # display side registers their formatters, and only inside a running IPython shell, so a
+    # plain import never loads IPython, ipywidgets or the renderer.
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    shell = get_ipython() if get_ipython is not None else None
+    if shell is None:
+        return
+    try:
+        from .notebook import register_formatters
+
+        register_formatters(shell)
+    except Exception:
+        # Without cards the SDK still works; an import that fails inside a kernel would not.
+        logging.getLogger("eduscribe.notebook").warning(
+            "could not register EduScribe's HTML display with IPython", exc_info=True
+        )
+
+
+_register_display()

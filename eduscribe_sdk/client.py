@@ -18,7 +18,7 @@ from .embedded import EmbeddedServer
 from .errors import InvalidInputError, JobFailed, JobTimeout
 from .models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 from .store import Store, connect
-from .validation import normalize_input, normalize_title, parse_job_type
+from .validation import normalize_input, normalize_title, parse_job_type, parse_status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,11 +96,6 @@ class JobHandle:
         from .notebook import job_card
 
         return job_card(self.client, self)
-
-    def _repr_html_(self) -> str:
-        from .notebook_render import job_card_html
-
-        return job_card_html(self.record)
 
 
 class Client:
@@ -385,7 +380,7 @@ class Client:
         """Newest first. ``page`` starts at 1. Filters by one index, then by the others."""
         if page < 1 or limit < 1:
             raise InvalidInputError("page and limit must be at least 1", field="page")
-        wanted = JobStatus(status) if status is not None else None
+        wanted = parse_status(status) if status is not None else None
         single_index = sum(x is not None for x in (wanted, user_id, batch_id)) <= 1
         if single_index:
             ids = self.store.list_ids(

@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from .errors import ConfigError
 
 __all__ = ["Settings", "mask_url"]
 
@@ -44,9 +46,9 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        raise ConfigError(f"must be a whole number, got {raw!r}", setting=name) from None
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+        raise ConfigError(f"must be at least {minimum}, got {value}", setting=name)
     return value
 
 
@@ -56,7 +58,9 @@ def _overrides(raw: str) -> dict[str, str]:
     for item in filter(None, (part.strip() for part in raw.split(","))):
         job_type, sep, target = item.partition("=")
         if not sep or ":" not in target:
-            raise ValueError(f"EDUSCRIBE_PROCESSORS: expected job_type=module:function, got {item!r}")
+            raise ConfigError(
+                f"expected job_type=module:function, got {item!r}", setting="EDUSCRIBE_PROCESSORS"
+            )
         result[job_type.strip()] = target.strip()
     return result
 
@@ -97,6 +101,14 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``env`` (default: the process environment), then ``overrides`` by field.
+
+        Raises :class:`ConfigError` naming the variable or field that cannot work.
+        """
+        unknown = sorted(set(overrides) - {f.name for f in fields(cls)})
+        if unknown:
+            # dataclasses.replace would raise a TypeError about __init__ instead.
+            raise ConfigError("is not a Settings field", setting=unknown[0])
         env = os.environ if env is None else env
         home = _str(env, "EDUSCRIBE_HOME")
         settings = cls(

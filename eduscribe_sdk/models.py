@@ -130,11 +130,6 @@ class JobRecord:
         data["depends_on"] = list(self.depends_on)
         return data
 
-    def _repr_html_(self) -> str:
-        from .notebook_render import job_card_html
-
-        return job_card_html(self)
-
 
 @dataclass(frozen=True, slots=True)
 class JobEvent:

@@ -1,8 +1,9 @@
 """Jupyter widgets: the live progress table, job cards and the queue dashboard.
 
-The only module that imports ipywidgets and IPython (like ``tqdm.notebook``). State and
-rendering live in :mod:`eduscribe_sdk.progress_model` and :mod:`eduscribe_sdk.notebook_render`;
-this module adds widgets and the background threads that feed them. Every object here
+The only module that imports ipywidgets and IPython (like ``tqdm.notebook``). The table's
+state lives in :mod:`eduscribe_sdk.progress_model`, every HTML and text rendering in
+:mod:`eduscribe_sdk.notebook_render`; this module adds widgets and the background threads
+that feed them. Every object here
 also has a text form, so the same calls work in a terminal or a script::
 
     table = client.progress_table(jobs)   # a live table in Jupyter, a text table elsewhere
@@ -26,7 +27,19 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import EduscribeError, JobNotFoundError
 from .models import JobEvent, JobRecord, JobStatus
-from .notebook_render import DashboardData, dashboard_html, dashboard_text, job_card_html, job_card_text
+from .notebook_render import (
+    DashboardData,
+    action_error_html,
+    dashboard_html,
+    dashboard_text,
+    job_card_html,
+    job_card_text,
+    progress_header_html,
+    progress_state_html,
+    progress_table_html,
+    progress_table_text,
+    queue_stats_html,
+)
 from .progress_model import DEFAULT_MAX_ROWS, ProgressModel
 
 if TYPE_CHECKING:
@@ -42,6 +55,7 @@ __all__ = [
     "job_card",
     "job_card_html",
     "progress_table",
+    "register_formatters",
 ]
 
 logger = logging.getLogger("eduscribe.notebook")
@@ -65,6 +79,27 @@ def in_notebook() -> bool:
         return False
     shell = get_ipython()  # type: ignore[no-untyped-call]
     return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def register_formatters(shell: Any) -> None:
+    """Show job records, job handles and ``client.stats()`` as HTML in an IPython ``shell``.
+
+    ``import eduscribe_sdk`` calls this when an IPython shell is already running (a Jupyter
+    kernel); call it yourself for a shell started later (``register_formatters(get_ipython())``).
+    The data classes carry no ``_repr_html_``: their display is registered from here.
+    """
+    # client.py reaches this module lazily; at call time the package has loaded it anyway.
+    from .client import JobHandle
+
+    formatter = shell.display_formatter.formatters["text/html"]
+    formatter.for_type(JobRecord, job_card_html)
+    formatter.for_type(JobHandle, _handle_card_html)
+    # By name, so registering does not import pandas; IPython matches it once stats is loaded.
+    formatter.for_type_by_name("eduscribe_sdk.stats", "QueueStats", queue_stats_html)
+
+
+def _handle_card_html(handle: JobHandle) -> str:
+    return job_card_html(handle.record)
 
 
 def _widgets() -> Any:
@@ -222,8 +257,8 @@ class ProgressTable(_Live):
         self.widget: Any = None
         if in_notebook() if widget is None else widget:
             w = _widgets()
-            self._header = w.HTML(self.model.render_header_html())
-            self._table = w.HTML(self.model.render_html())
+            self._header = w.HTML(progress_header_html(self.model))
+            self._table = w.HTML(progress_table_html(self.model))
             self._state = w.HTML(self._state_html())
             self.widget = w.VBox([self._header, self._table, self._state])
             self.widget.add_class("eduscribe-progress-table")
@@ -250,7 +285,7 @@ class ProgressTable(_Live):
 
     def text(self) -> str:
         with self._lock:
-            return self.model.render_text()
+            return progress_table_text(self.model)
 
     def __str__(self) -> str:
         return self.text()
@@ -304,15 +339,7 @@ class ProgressTable(_Live):
             self.model.set_wait_estimates(lambda position: estimated_wait_seconds(snapshot, position))
 
     def _state_html(self) -> str:
-        if self.error is not None:
-            return (
-                f'<span style="color:#b71c1c;font-size:11px">stopped updating: {_escape(self.error)}</span>'
-            )
-        if self.model.finished:
-            return '<span style="color:#666;font-size:11px">all jobs finished</span>'
-        if self.running:
-            return '<span style="color:#666;font-size:11px">● live</span>'
-        return '<span style="color:#666;font-size:11px">not updating (call .refresh() or .wait())</span>'
+        return progress_state_html(error=self.error, finished=self.model.finished, running=self.running)
 
     def _draw(self, *, force: bool = False) -> None:
         if self.widget is None:
@@ -321,7 +348,7 @@ class ProgressTable(_Live):
             if not force and self.model.version == self._rendered_version:
                 return
             self._rendered_version = self.model.version
-            header, table = self.model.render_header_html(), self.model.render_html()
+            header, table = progress_header_html(self.model), progress_table_html(self.model)
         self._header.value = header
         self._table.value = table
         self._state.value = self._state_html()
@@ -411,7 +438,7 @@ class JobCard(_Live):
             action()
             self._note("")
         except EduscribeError as exc:
-            self._note(f'<span style="color:#b71c1c">{_escape(exc)}</span>')
+            self._note(action_error_html(exc))
 
     def _note(self, text: str) -> None:
         if self.widget is not None:
@@ -515,9 +542,3 @@ def dashboard(client: Client, *, interval: float = 1.0, widget: bool | None = No
         _DASHBOARDS[client.url] = board
         board.start()
     return board
-
-
-def _escape(value: object) -> str:
-    import html
-
-    return html.escape(str(value))

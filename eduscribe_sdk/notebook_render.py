@@ -1,4 +1,6 @@
-"""HTML and text for job cards and the queue dashboard, with no widget library.
+"""Every piece of HTML EduScribe shows, and the matching text: job cards, the progress table,
+the queue dashboard. No widget library and no IPython here; :mod:`eduscribe_sdk.notebook`
+puts these strings into widgets and registers them as IPython's HTML display for records.
 
 Everything a user typed or a processor produced (titles, errors, notes) is escaped here;
 notes go through a Markdown renderer with raw HTML switched off.
@@ -7,25 +9,102 @@ notes go through a Markdown renderer with raw HTML switched off.
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import JobRecord, JobStatus
-from .progress_model import STATUS_STYLES, format_duration, progress_bar_html, status_badge_html
+from .progress_model import ProgressModel
+
+if TYPE_CHECKING:
+    from .stats import QueueStats
 
 __all__ = [
+    "STATUS_STYLES",
     "DashboardData",
+    "StatusStyle",
+    "action_error_html",
     "dashboard_html",
     "dashboard_text",
+    "format_duration",
     "job_card_html",
     "job_card_text",
     "markdown_html",
+    "progress_bar_html",
+    "progress_header_html",
+    "progress_header_text",
+    "progress_hidden_text",
+    "progress_state_html",
+    "progress_table_html",
+    "progress_table_text",
+    "queue_stats_html",
+    "status_badge_html",
 ]
 
 _FONT = "font-family:var(--jp-ui-font-family,sans-serif);font-size:13px"
 _FACT_TH = "text-align:left;padding:1px 10px 1px 0;color:#666;font-weight:500"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusStyle:
+    icon: str
+    colour: str
+
+
+# Narrow (single-cell) symbols, so the text table stays aligned in a terminal.
+STATUS_STYLES: dict[JobStatus, StatusStyle] = {
+    JobStatus.WAITING: StatusStyle("◔", "#8d8d8d"),
+    JobStatus.QUEUED: StatusStyle("○", "#1e88e5"),
+    JobStatus.PROCESSING: StatusStyle("▶", "#f57c00"),
+    JobStatus.RETRYING: StatusStyle("↻", "#8e24aa"),
+    JobStatus.COMPLETED: StatusStyle("✔", "#2e7d32"),
+    JobStatus.FAILED: StatusStyle("✖", "#d32f2f"),
+    JobStatus.CANCELLED: StatusStyle("⊘", "#616161"),
+    JobStatus.SKIPPED: StatusStyle("↷", "#9e9e9e"),
+}
+
+
+def format_duration(seconds: float | None) -> str:
+    """``"4.2s"``, ``"3m 05s"``, ``"2h 07m"``; ``""`` for unknown."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def status_badge_html(status: JobStatus) -> str:
+    style = STATUS_STYLES[status]
+    return (
+        f'<span class="eduscribe-status eduscribe-{status.value}" style="color:{style.colour};'
+        f'font-weight:600;white-space:nowrap">{style.icon} {status.value}</span>'
+    )
+
+
+def progress_bar_html(percent: int, status: JobStatus) -> str:
+    colour = STATUS_STYLES[status].colour
+    percent = max(0, min(100, percent))
+    return (
+        '<div style="display:inline-block;width:110px;height:10px;background:#e0e0e0;'
+        'border-radius:5px;overflow:hidden;vertical-align:middle">'
+        f'<div style="width:{percent}%;height:100%;background:{colour}"></div></div>'
+        f' <span style="font-variant-numeric:tabular-nums">{percent}%</span>'
+    )
+
+
+def _by_status(counts: Counter[JobStatus]) -> list[tuple[JobStatus, int]]:
+    return [(status, counts[status]) for status in JobStatus if counts.get(status)]
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def markdown_html(markdown: str) -> str:
@@ -103,6 +182,12 @@ def job_card_html(record: JobRecord, *, now: datetime | None = None, notes: bool
         f"{status_badge_html(record.status)}{progress_bar_html(record.progress, record.status)}</div>"
         f'<table style="margin-top:4px;border-collapse:collapse">{rows}</table>{error}{body}</div>'
     )
+
+
+def queue_stats_html(stats: QueueStats) -> str:
+    """``client.stats()`` in Jupyter: its per-tier frame as pandas draws it."""
+    rendered: str = stats.frame.to_html()
+    return rendered
 
 
 def job_card_text(record: JobRecord, *, now: datetime | None = None) -> str:
@@ -254,3 +339,131 @@ def dashboard_text(data: DashboardData) -> str:
                 f"  {r.get('status', ''):<10} {r.get('job_type', ''):<14} {r.get('title') or r.get('id')}"
             )
     return "\n".join(lines)
+
+
+# --- the progress table ---------------------------------------------------------------------
+def progress_hidden_text(model: ProgressModel) -> str | None:
+    """``"… and 950 more (800 completed, 150 queued)"`` when rows are capped."""
+    hidden = model.hidden_counts()
+    if not hidden:
+        return None
+    parts = ", ".join(f"{n} {status.value}" for status, n in _by_status(hidden))
+    return f"… and {sum(hidden.values())} more ({parts})"
+
+
+def progress_header_text(model: ProgressModel) -> str:
+    counts = model.counts()
+    total = len(model.rows)
+    done = sum(n for status, n in counts.items() if status.finished)
+    parts = " · ".join(f"{STATUS_STYLES[s].icon} {n} {s.value}" for s, n in _by_status(counts))
+    state = "finished" if done == total else f"{done}/{total} finished"
+    return f"{total} job{'s' if total != 1 else ''}, {state} — {parts}" if total else "no jobs"
+
+
+def progress_table_text(model: ProgressModel, now: datetime | None = None) -> str:
+    """The header line, then one aligned line per visible row, then the hidden-rows line."""
+    now = now or datetime.now(UTC)
+    header = ["", "job", "type", "priority", "status", "progress", "pos", "est. wait", "elapsed", "error"]
+    lines = [header]
+    for row in model.visible():
+        filled = row.progress // 10
+        lines.append(
+            [
+                STATUS_STYLES[row.status].icon,
+                _clip(row.label, 32),
+                row.job_type,
+                row.priority,
+                row.status.value,
+                f"[{'#' * filled}{'.' * (10 - filled)}] {row.progress:3d}%",
+                "" if row.position is None else str(row.position),
+                format_duration(row.estimated_wait_s),
+                format_duration(row.elapsed_s(now)),
+                _clip(row.error or "", 60),
+            ]
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    out = [progress_header_text(model)]
+    out += ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines]
+    summary = progress_hidden_text(model)
+    if summary:
+        out.append(summary)
+    return "\n".join(out)
+
+
+def progress_header_html(model: ProgressModel) -> str:
+    counts = model.counts()
+    chips = "".join(
+        f'<span style="margin-right:14px">{status_badge_html(s)} <b>{n}</b></span>'
+        for s, n in _by_status(counts)
+    )
+    total = len(model.rows)
+    done = sum(n for status, n in counts.items() if status.finished)
+    return (
+        '<div class="eduscribe-progress-header" style="font-family:var(--jp-ui-font-family,sans-serif);'
+        'margin:4px 0">'
+        f"<b>EduScribe jobs</b> — {done}/{total} finished &nbsp; {chips}</div>"
+    )
+
+
+def progress_table_html(model: ProgressModel, now: datetime | None = None) -> str:
+    """The table (without the header): one HTML string, so one widget update per batch."""
+    now = now or datetime.now(UTC)
+    cells = "padding:2px 8px;text-align:left;border-bottom:1px solid #eee"
+    head = "".join(
+        f'<th style="{cells}">{h}</th>'
+        for h in (
+            "job",
+            "type",
+            "priority",
+            "status",
+            "progress",
+            "position",
+            "est. wait",
+            "elapsed",
+            "error",
+        )
+    )
+    body = []
+    for row in model.visible():
+        body.append(
+            f'<tr class="eduscribe-row" data-job-id="{html.escape(row.id)}" '
+            f'data-status="{row.status.value}">'
+            f'<td style="{cells}" title="{html.escape(row.id)}">{html.escape(_clip(row.label, 48))}</td>'
+            f'<td style="{cells}">{row.job_type}</td>'
+            f'<td style="{cells}">{row.priority}</td>'
+            f'<td style="{cells}">{status_badge_html(row.status)}</td>'
+            f'<td style="{cells}">{progress_bar_html(row.progress, row.status)}</td>'
+            f'<td style="{cells}">{"" if row.position is None else row.position}</td>'
+            f'<td style="{cells}">{format_duration(row.estimated_wait_s)}</td>'
+            f'<td style="{cells}">{format_duration(row.elapsed_s(now))}</td>'
+            f'<td style="{cells};color:#d32f2f">{html.escape(_clip(row.error or "", 120))}</td>'
+            "</tr>"
+        )
+    summary = progress_hidden_text(model)
+    foot = (
+        f'<tr><td colspan="9" style="{cells};color:#666;font-style:italic">{html.escape(summary)}</td></tr>'
+        if summary
+        else ""
+    )
+    return (
+        '<table class="eduscribe-progress" style="border-collapse:collapse;font-size:13px">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}{foot}</tbody></table>"
+    )
+
+
+def progress_state_html(*, error: BaseException | None, finished: bool, running: bool) -> str:
+    """The small line under a live table: why it stopped, or whether it still updates."""
+    if error is not None:
+        return (
+            f'<span style="color:#b71c1c;font-size:11px">stopped updating: {html.escape(str(error))}</span>'
+        )
+    if finished:
+        return '<span style="color:#666;font-size:11px">all jobs finished</span>'
+    if running:
+        return '<span style="color:#666;font-size:11px">● live</span>'
+    return '<span style="color:#666;font-size:11px">not updating (call .refresh() or .wait())</span>'
+
+
+def action_error_html(error: BaseException) -> str:
+    """A refused button action (cancel a finished job…), shown next to the card's buttons."""
+    return f'<span style="color:#b71c1c">{html.escape(str(error))}</span>'

@@ -15,8 +15,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .dag import topological_order
+from .errors import InvalidInputError
 from .models import JobStatus, Priority
-from .progress_model import STATUS_STYLES
+from .notebook_render import STATUS_STYLES
+from .validation import parse_status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +46,9 @@ def _axes(ax: Axes | None) -> Axes:
 def _require(frame: pd.DataFrame, *columns: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"the frame has no column(s) {', '.join(missing)}: pass client.jobs_frame()")
+        raise InvalidInputError(
+            f"the frame has no column(s) {', '.join(missing)}: pass client.jobs_frame()", field="jobs"
+        )
 
 
 def plot_wait_by_priority(jobs: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -84,6 +88,9 @@ def plot_throughput(jobs: pd.DataFrame, freq: str = "1min", *, ax: Axes | None =
     if done.empty:
         ax.text(0.5, 0.5, "no finished jobs yet", ha="center", va="center", transform=ax.transAxes)
     else:
+        from .stats import check_frequency
+
+        check_frequency(freq)
         counts = (
             done.assign(outcome=done["status"].astype(str))
             .set_index("completed_at")
@@ -170,6 +177,11 @@ def plot_dependencies(
 
     With ``statuses``, each box takes the colour of its job's status (as in the progress table).
     """
+    known = {
+        name: parse_status(status, field="statuses")
+        for name, status in (statuses or {}).items()
+        if status and name in graph
+    }
     ax = _axes(ax)
     order = topological_order({name: list(deps) for name, deps in graph.items()})
     depth: dict[str, int] = {}
@@ -192,9 +204,9 @@ def plot_dependencies(
                     arrowprops={"arrowstyle": "->", "color": "#888", "shrinkA": 28, "shrinkB": 28},
                 )
     for name, (x, y) in where.items():
-        status = (statuses or {}).get(name)
-        colour = STATUS_STYLES[JobStatus(status)].colour if status else "#1e88e5"
-        label = f"{name}\n{JobStatus(status).value}" if status else name
+        status = known.get(name)
+        colour = STATUS_STYLES[status].colour if status else "#1e88e5"
+        label = f"{name}\n{status.value}" if status else name
         ax.text(
             x,
             y,

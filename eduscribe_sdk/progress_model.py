@@ -1,52 +1,25 @@
-"""State of a live progress table, with no widget library: rows, batching and rendering.
+"""State of a live progress table: rows, their order, counts and what changed. No display.
 
-:mod:`eduscribe_sdk.notebook` feeds a :class:`ProgressModel` with job records and events and
-puts :meth:`ProgressModel.render_html` into an ipywidgets HTML widget; outside Jupyter the same
-model prints as a text table. Keeping the state here lets it be tested without a kernel.
+:mod:`eduscribe_sdk.notebook` feeds a :class:`ProgressModel` with job records and events;
+:mod:`eduscribe_sdk.notebook_render` turns it into HTML (an ipywidgets HTML widget in Jupyter)
+or a text table. Keeping the state apart lets it be tested without a kernel or a renderer.
 """
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from .errors import InvalidInputError
 from .models import JobEvent, JobRecord, JobStatus
 
-__all__ = [
-    "DEFAULT_MAX_ROWS",
-    "STATUS_STYLES",
-    "ProgressModel",
-    "Row",
-    "StatusStyle",
-    "format_duration",
-    "status_badge_html",
-]
+__all__ = ["DEFAULT_MAX_ROWS", "ProgressModel", "Row"]
 
 #: Rows drawn before the rest is folded into one summary line; 1,000 table rows would make
 #: every update re-layout the notebook.
 DEFAULT_MAX_ROWS = 50
-
-
-@dataclass(frozen=True, slots=True)
-class StatusStyle:
-    icon: str
-    colour: str
-
-
-# Narrow (single-cell) symbols, so the text table stays aligned in a terminal.
-STATUS_STYLES: dict[JobStatus, StatusStyle] = {
-    JobStatus.WAITING: StatusStyle("◔", "#8d8d8d"),
-    JobStatus.QUEUED: StatusStyle("○", "#1e88e5"),
-    JobStatus.PROCESSING: StatusStyle("▶", "#f57c00"),
-    JobStatus.RETRYING: StatusStyle("↻", "#8e24aa"),
-    JobStatus.COMPLETED: StatusStyle("✔", "#2e7d32"),
-    JobStatus.FAILED: StatusStyle("✖", "#d32f2f"),
-    JobStatus.CANCELLED: StatusStyle("⊘", "#616161"),
-    JobStatus.SKIPPED: StatusStyle("↷", "#9e9e9e"),
-}
 
 # When rows are capped, the ones a person is watching come first: running work, then
 # failures (they need action), then the line ahead; finished rows fold into the summary.
@@ -60,38 +33,6 @@ _INTEREST = {
     JobStatus.SKIPPED: 6,
     JobStatus.COMPLETED: 7,
 }
-
-
-def format_duration(seconds: float | None) -> str:
-    """``"4.2s"``, ``"3m 05s"``, ``"2h 07m"``; ``""`` for unknown."""
-    if seconds is None or seconds != seconds or seconds < 0:
-        return ""
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
-def status_badge_html(status: JobStatus) -> str:
-    style = STATUS_STYLES[status]
-    return (
-        f'<span class="eduscribe-status eduscribe-{status.value}" style="color:{style.colour};'
-        f'font-weight:600;white-space:nowrap">{style.icon} {status.value}</span>'
-    )
-
-
-def progress_bar_html(percent: int, status: JobStatus) -> str:
-    colour = STATUS_STYLES[status].colour
-    percent = max(0, min(100, percent))
-    return (
-        '<div style="display:inline-block;width:110px;height:10px;background:#e0e0e0;'
-        'border-radius:5px;overflow:hidden;vertical-align:middle">'
-        f'<div style="width:{percent}%;height:100%;background:{colour}"></div></div>'
-        f' <span style="font-variant-numeric:tabular-nums">{percent}%</span>'
-    )
 
 
 @dataclass(slots=True)
@@ -139,8 +80,11 @@ class ProgressModel:
     """Rows for a fixed set of jobs, updated from records (authoritative) and events (cheap)."""
 
     def __init__(self, records: Sequence[JobRecord], *, max_rows: int = DEFAULT_MAX_ROWS) -> None:
-        if max_rows < 1:
-            raise ValueError("max_rows must be at least 1")
+        # bool is an int, but max_rows=True is a mistake, not a one-row table.
+        if not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 1:
+            raise InvalidInputError(
+                f"must be a whole number of at least 1, got {max_rows!r}", field="max_rows"
+            )
         self.max_rows = max_rows
         self.order: list[str] = []
         self.rows: dict[str, Row] = {}
@@ -232,119 +176,9 @@ class ProgressModel:
         chosen = sorted(self.rows.values(), key=key)[: self.max_rows]
         return sorted(chosen, key=lambda row: self._index[row.id])
 
-    def hidden_summary(self) -> str | None:
-        """``"… and 950 more (800 completed, 150 queued)"`` when rows are capped."""
+    def hidden_counts(self) -> Counter[JobStatus]:
+        """Statuses of the rows :meth:`visible` leaves out; empty while every row fits."""
         if len(self.order) <= self.max_rows:
-            return None
+            return Counter()
         shown = {row.id for row in self.visible()}
-        hidden = Counter(row.status for row in self.rows.values() if row.id not in shown)
-        parts = ", ".join(f"{n} {status.value}" for status, n in _by_status(hidden))
-        return f"… and {sum(hidden.values())} more ({parts})"
-
-    def header_text(self) -> str:
-        counts = self.counts()
-        total = len(self.rows)
-        done = sum(n for status, n in counts.items() if status.finished)
-        parts = " · ".join(f"{STATUS_STYLES[s].icon} {n} {s.value}" for s, n in _by_status(counts))
-        state = "finished" if done == total else f"{done}/{total} finished"
-        return f"{total} job{'s' if total != 1 else ''}, {state} — {parts}" if total else "no jobs"
-
-    # --- rendering -------------------------------------------------------------------
-    def render_text(self, now: datetime | None = None) -> str:
-        now = now or datetime.now(UTC)
-        header = ["", "job", "type", "priority", "status", "progress", "pos", "est. wait", "elapsed", "error"]
-        lines = [header]
-        for row in self.visible():
-            filled = row.progress // 10
-            lines.append(
-                [
-                    STATUS_STYLES[row.status].icon,
-                    _clip(row.label, 32),
-                    row.job_type,
-                    row.priority,
-                    row.status.value,
-                    f"[{'#' * filled}{'.' * (10 - filled)}] {row.progress:3d}%",
-                    "" if row.position is None else str(row.position),
-                    format_duration(row.estimated_wait_s),
-                    format_duration(row.elapsed_s(now)),
-                    _clip(row.error or "", 60),
-                ]
-            )
-        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-        out = [self.header_text()]
-        out += [
-            "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines
-        ]
-        summary = self.hidden_summary()
-        if summary:
-            out.append(summary)
-        return "\n".join(out)
-
-    def render_header_html(self) -> str:
-        counts = self.counts()
-        chips = "".join(
-            f'<span style="margin-right:14px">{status_badge_html(s)} <b>{n}</b></span>'
-            for s, n in _by_status(counts)
-        )
-        total = len(self.rows)
-        done = sum(n for status, n in counts.items() if status.finished)
-        return (
-            '<div class="eduscribe-progress-header" style="font-family:var(--jp-ui-font-family,sans-serif);'
-            'margin:4px 0">'
-            f"<b>EduScribe jobs</b> — {done}/{total} finished &nbsp; {chips}</div>"
-        )
-
-    def render_html(self, now: datetime | None = None) -> str:
-        """The table (without the header): one HTML string, so one widget update per batch."""
-        now = now or datetime.now(UTC)
-        cells = "padding:2px 8px;text-align:left;border-bottom:1px solid #eee"
-        head = "".join(
-            f'<th style="{cells}">{h}</th>'
-            for h in (
-                "job",
-                "type",
-                "priority",
-                "status",
-                "progress",
-                "position",
-                "est. wait",
-                "elapsed",
-                "error",
-            )
-        )
-        body = []
-        for row in self.visible():
-            body.append(
-                f'<tr class="eduscribe-row" data-job-id="{html.escape(row.id)}" '
-                f'data-status="{row.status.value}">'
-                f'<td style="{cells}" title="{html.escape(row.id)}">{html.escape(_clip(row.label, 48))}</td>'
-                f'<td style="{cells}">{row.job_type}</td>'
-                f'<td style="{cells}">{row.priority}</td>'
-                f'<td style="{cells}">{status_badge_html(row.status)}</td>'
-                f'<td style="{cells}">{progress_bar_html(row.progress, row.status)}</td>'
-                f'<td style="{cells}">{"" if row.position is None else row.position}</td>'
-                f'<td style="{cells}">{format_duration(row.estimated_wait_s)}</td>'
-                f'<td style="{cells}">{format_duration(row.elapsed_s(now))}</td>'
-                f'<td style="{cells};color:#d32f2f">{html.escape(_clip(row.error or "", 120))}</td>'
-                "</tr>"
-            )
-        summary = self.hidden_summary()
-        foot = (
-            f'<tr><td colspan="9" style="{cells};color:#666;font-style:italic">'
-            f"{html.escape(summary)}</td></tr>"
-            if summary
-            else ""
-        )
-        return (
-            '<table class="eduscribe-progress" style="border-collapse:collapse;font-size:13px">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}{foot}</tbody></table>"
-        )
-
-
-def _by_status(counts: Counter[JobStatus]) -> list[tuple[JobStatus, int]]:
-    return [(status, counts[status]) for status in JobStatus if counts.get(status)]
-
-
-def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+        return Counter(row.status for row in self.rows.values() if row.id not in shown)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .errors import InvalidInputError
 from .models import JobRecord, JobStatus, JobType, Priority
 from .store import Store
 
@@ -32,9 +33,6 @@ class QueueStats:
     frame: pd.DataFrame = field(repr=False)
     workers: int = 0
     slots: int = 0
-
-    def _repr_html_(self) -> str:
-        return self.frame.to_html()
 
 
 def _mean(sums: Mapping[str, float], kind: str, groups: Sequence[str]) -> float | None:
@@ -67,6 +65,17 @@ def estimated_wait_seconds(snapshot: Mapping[str, Any], jobs_ahead: int) -> floa
         mix = overall
     slots = max(1, sum(snapshot["workers"].values()))
     return float(jobs_ahead * mix / slots)
+
+
+def check_frequency(freq: object, *, field: str = "freq") -> None:
+    """Raise :class:`InvalidInputError` unless ``freq`` is a pandas offset such as ``"10s"``."""
+    if isinstance(freq, str | timedelta | pd.offsets.BaseOffset):
+        try:
+            pd.tseries.frequencies.to_offset(freq)
+            return
+        except ValueError:
+            pass
+    raise InvalidInputError(f"not a pandas offset such as '10s', '1min' or '1h': {freq!r}", field=field)
 
 
 def queue_stats(store: Store) -> QueueStats:
@@ -124,7 +133,7 @@ def stats_frame(store: Store, *, by: Sequence[str] = ("priority", "job_type")) -
     by = [by] if isinstance(by, str) else list(by)
     unknown = set(by) - {"priority", "job_type"}
     if unknown or not by:
-        raise ValueError(f"by must name 'priority' and/or 'job_type', got {by!r}")
+        raise InvalidInputError(f"must name 'priority' and/or 'job_type', got {by!r}", field="by")
     snap = store.stats_snapshot(recent=0)
     durations, waits = store.samples("duration"), store.samples("wait")
     groups: dict[tuple[str, ...], list[str]] = {}

@@ -13,13 +13,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .errors import InvalidInputError
-from .models import JobType
+from .models import JobStatus, JobType
 
 __all__ = [
     "MAX_PROMPT_CHARS",
     "MAX_TEXT_CHARS",
     "normalize_input",
     "parse_job_type",
+    "parse_status",
     "parse_youtube_id",
 ]
 
@@ -65,8 +66,21 @@ def parse_job_type(value: object) -> JobType:
         raise InvalidInputError(f"unknown job type {value!r} (one of {names})", field="job_type") from None
 
 
+def parse_status(value: object, *, field: str = "status") -> JobStatus:
+    """A :class:`JobStatus` from its name; anything else is bad input naming ``field``."""
+    if isinstance(value, JobStatus):
+        return value
+    try:
+        return JobStatus(str(value))
+    except ValueError:
+        names = ", ".join(s.value for s in JobStatus)
+        raise InvalidInputError(f"unknown status {value!r} (one of {names})", field=field) from None
+
+
 def parse_youtube_id(value: str) -> str:
     """The 11-character video id from any common YouTube URL form or a bare id."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"must be a string, got {type(value).__name__}", field="youtubeUrl")
     text = value.strip()
     if _VIDEO_ID.match(text):
         return text

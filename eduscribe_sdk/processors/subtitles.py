@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..errors import InvalidInputError
+
 
 @dataclass(frozen=True, slots=True)
 class Segment:
@@ -48,7 +50,7 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 def format_timestamp(seconds: float, fmt: SubtitleFormat = "srt") -> str:
     """``HH:MM:SS,mmm`` (SRT) or ``HH:MM:SS.mmm`` (VTT); hours widen past 99, never wrap."""
     if fmt not in SUBTITLE_FORMATS:
-        raise ValueError(f"unknown subtitle format {fmt!r} (one of {', '.join(SUBTITLE_FORMATS)})")
+        raise _unknown_format(fmt)
     # Rounding the total first (not each field) means 59.9996 s becomes 00:01:00,000
     # instead of the invalid 00:00:59,1000.
     total_ms = max(0, round(float(seconds) * 1000))
@@ -82,15 +84,21 @@ def _escape(text: str, fmt: SubtitleFormat) -> str:
 def _cues(
     segments: Iterable[Mapping[str, Any]], fmt: SubtitleFormat, width: int, max_lines: int
 ) -> Iterable[tuple[str, str, str]]:
-    for segment in segments:
-        lines = _cue_lines(str(segment.get("text") or ""), width)
-        if not lines:
-            continue
-        start = max(0.0, float(segment["start"]))
-        end = segment.get("end")
-        # Caption tracks sometimes give only a start (or a zero-length cue); players drop cues
-        # whose end is not after their start, so give them a short minimum duration.
-        end_s = float(end) if end is not None else start
+    for index, segment in enumerate(segments):
+        try:
+            lines = _cue_lines(str(segment.get("text") or ""), width)
+            if not lines:
+                continue
+            start = max(0.0, float(segment["start"]))
+            end = segment.get("end")
+            # Caption tracks sometimes give only a start (or a zero-length cue); players drop
+            # cues whose end is not after their start, so give them a short minimum duration.
+            end_s = float(end) if end is not None else start
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise InvalidInputError(
+                f"segment {index} is not a mapping with a numeric 'start' (and 'end'): {segment!r:.80}",
+                field="segments",
+            ) from None
         if end_s <= start:
             end_s = start + 0.5
         groups = [lines]
@@ -148,4 +156,11 @@ def format_subtitles(
         return format_srt(segments, line_width=line_width, max_lines=max_lines)
     if name == "vtt":
         return format_vtt(segments, line_width=line_width, max_lines=max_lines)
-    raise ValueError(f"unknown subtitle format {fmt!r} (one of {', '.join(SUBTITLE_FORMATS)})")
+    raise _unknown_format(fmt)
+
+
+def _unknown_format(fmt: object) -> InvalidInputError:
+    # A processor that meets this fails the job at once: asking again cannot help.
+    return InvalidInputError(
+        f"unknown subtitle format {fmt!r} (one of {', '.join(SUBTITLE_FORMATS)})", field="fmt"
+    )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import matplotlib
 import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
 
-from eduscribe_sdk import Client, InvalidTransitionError, JobStatus
+from eduscribe_sdk import Client, InvalidInputError, InvalidTransitionError, JobStatus
 from eduscribe_sdk.plots import plot_dependencies, plot_failures, plot_throughput, plot_wait_by_priority
 
 from .test_widgets import TEXT
@@ -82,3 +82,22 @@ def test_dependency_graph_places_jobs_by_depth_and_colours_statuses() -> None:
     assert boxes["welcome"].get_text() == "welcome\ncompleted"
     bbox = boxes["summary"].get_bbox_patch()
     assert bbox is not None and matplotlib.colors.to_hex(bbox.get_facecolor()) == "#9e9e9e"
+
+
+@pytest.mark.parametrize("plot", [plot_wait_by_priority, plot_throughput, plot_failures])
+def test_a_frame_without_the_needed_columns_is_invalid_input(plot: Callable[..., object]) -> None:
+    with pytest.raises(InvalidInputError, match="jobs_frame") as info:
+        plot(pd.DataFrame({"x": [1]}))
+    assert info.value.field == "jobs"
+
+
+def test_throughput_refuses_a_frequency_pandas_cannot_read(history: pd.DataFrame) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        plot_throughput(history, freq="1 minute")
+    assert info.value.field == "freq"
+
+
+def test_dependencies_refuse_an_unknown_status() -> None:
+    with pytest.raises(InvalidInputError) as info:
+        plot_dependencies({"intro": [], "week1": ["intro"]}, {"week1": "done"})
+    assert info.value.field == "statuses"

@@ -1,20 +1,118 @@
-"""Job cards and the dashboard as HTML and text; user content is always escaped."""
+"""Job cards, the progress table and the dashboard as HTML and text; user content is escaped."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+
+import pytest
 
 from eduscribe_sdk.models import JobStatus
 from eduscribe_sdk.notebook_render import (
+    STATUS_STYLES,
     DashboardData,
     dashboard_html,
     dashboard_text,
+    format_duration,
     job_card_html,
     job_card_text,
     markdown_html,
+    progress_header_html,
+    progress_header_text,
+    progress_hidden_text,
+    progress_table_html,
+    progress_table_text,
 )
+from eduscribe_sdk.progress_model import ProgressModel
 
-from .test_progress_model import T0, record
+from .test_progress_model import T0, capped_model, event, record
+
+
+def test_every_status_has_a_distinct_icon_and_colour() -> None:
+    assert set(STATUS_STYLES) == set(JobStatus)
+    assert len({s.icon for s in STATUS_STYLES.values()}) == len(JobStatus)
+    assert len({s.colour for s in STATUS_STYLES.values()}) == len(JobStatus)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (None, ""),
+        (float("nan"), ""),
+        (-1, ""),
+        (0, "0.0s"),
+        (4.24, "4.2s"),
+        (185, "3m 05s"),
+        (7620, "2h 07m"),
+    ],
+)
+def test_format_duration(seconds: float | None, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+def test_a_capped_table_folds_the_rest_into_a_summary_line() -> None:
+    model = capped_model()
+    assert progress_hidden_text(model) == "… and 950 more (150 queued, 800 completed)"
+    html = progress_table_html(model)
+    assert html.count('class="eduscribe-row"') == 50
+    assert "950 more" in html
+    text = progress_table_text(model)
+    assert len(text.splitlines()) == 1 + 1 + 50 + 1
+    assert "1000 jobs, 801/1000 finished" in text
+
+
+def test_a_table_that_fits_has_no_summary_line() -> None:
+    model = ProgressModel([record("a"), record("b", JobStatus.COMPLETED)])
+    assert progress_hidden_text(model) is None
+    assert "more (" not in progress_table_text(model)
+    assert progress_header_text(ProgressModel([])) == "no jobs"
+
+
+def test_a_burst_of_events_for_a_thousand_jobs_is_cheap() -> None:
+    model = ProgressModel([record(f"j{i}", queue_position=i) for i in range(1000)])
+    burst = [event(f"j{i}", JobStatus.PROCESSING, p, at=1 + p / 100) for p in (0, 50) for i in range(1000)]
+    burst += [event(f"j{i}", JobStatus.COMPLETED, 100, at=3) for i in range(1000)]
+    started = time.perf_counter()
+    model.apply_events(burst)
+    progress_table_html(model)
+    progress_table_text(model)
+    assert time.perf_counter() - started < 0.5
+    assert model.finished
+
+
+def test_text_table_has_a_header_with_totals_and_one_line_per_job() -> None:
+    model = ProgressModel(
+        [
+            record(
+                "a", JobStatus.COMPLETED, progress=100, title="Cells", completed_at=T0 + timedelta(seconds=4)
+            ),
+            record("b", JobStatus.FAILED, title="Video", error_message="no audio stream"),
+            record("c", queue_position=0),
+        ]
+    )
+    text = progress_table_text(model, now=T0 + timedelta(seconds=10))
+    lines = text.splitlines()
+    assert lines[0] == "3 jobs, 2/3 finished — ○ 1 queued · ✔ 1 completed · ✖ 1 failed"
+    assert "[##########] 100%" in lines[2] and "4.0s" in lines[2]
+    assert "no audio stream" in lines[3]
+    assert lines[4].split()[0] == "○"
+
+
+def test_html_escapes_titles_ids_and_errors() -> None:
+    model = ProgressModel(
+        [
+            record(
+                "<x>",
+                JobStatus.FAILED,
+                title="<script>alert(1)</script>",
+                error_message="<img src=x onerror=y>",
+            )
+        ]
+    )
+    html = progress_table_html(model) + progress_header_html(model)
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=y&gt;" in html
+    assert 'data-job-id="&lt;x&gt;"' in html
 
 
 def test_completed_card_shows_timings_and_notes_as_markdown() -> None:

@@ -187,12 +187,6 @@ def test_job_card_follows_a_running_job_to_completion(client: Client) -> None:
     assert card.cancel_button.disabled and card.retry_button.disabled
 
 
-def test_job_handle_html_is_the_card(client: Client) -> None:
-    job = client.submit_text(TEXT, title="A & B")
-    assert 'class="eduscribe-card"' in job._repr_html_()
-    assert "A &amp; B" in job._repr_html_()
-
-
 def test_dashboard_refreshes_and_stops(client: Client) -> None:
     board = dashboard(client, interval=0.1, widget=True)
     assert board.running

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from eduscribe_sdk.errors import InvalidInputError
 from eduscribe_sdk.processors.subtitles import format_srt, format_subtitles, format_timestamp, format_vtt
 
 SEGMENTS = [
@@ -36,8 +37,9 @@ def test_timestamps(seconds: float, srt: str, vtt: str) -> None:
 
 
 def test_timestamp_rejects_unknown_format() -> None:
-    with pytest.raises(ValueError, match="ass"):
+    with pytest.raises(InvalidInputError, match="ass") as info:
         format_timestamp(1.0, "ass")  # type: ignore[arg-type]
+    assert info.value.field == "fmt"
 
 
 def test_srt_layout() -> None:
@@ -129,5 +131,13 @@ def test_no_segments() -> None:
 
 
 def test_unknown_format() -> None:
-    with pytest.raises(ValueError, match="unknown subtitle format"):
+    with pytest.raises(InvalidInputError, match="unknown subtitle format") as info:
         format_subtitles(SEGMENTS, "ass")
+    assert info.value.field == "fmt"
+
+
+@pytest.mark.parametrize("bad", [{"text": "no start"}, {"start": "soon", "text": "x"}, "00:01 hello"])
+def test_a_segment_without_a_numeric_start_is_invalid_input(bad: object) -> None:
+    with pytest.raises(InvalidInputError, match="segment 1") as info:
+        format_srt([{"start": 0, "end": 1, "text": "fine"}, bad])  # type: ignore[list-item]
+    assert info.value.field == "segments"

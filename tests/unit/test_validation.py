@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from eduscribe_sdk.errors import InvalidInputError
-from eduscribe_sdk.validation import MAX_TEXT_CHARS, normalize_input
+from eduscribe_sdk.models import JobStatus
+from eduscribe_sdk.validation import MAX_TEXT_CHARS, normalize_input, parse_status
 
 
 def test_text_input_is_normalised() -> None:
@@ -47,6 +48,15 @@ def test_refusals_name_the_field(job_type: str, data: object, field: str) -> Non
     with pytest.raises(InvalidInputError) as info:
         normalize_input(job_type, data)
     assert info.value.field == field and field in str(info.value)
+
+
+def test_a_status_is_parsed_or_refused_naming_the_field() -> None:
+    assert parse_status("failed") is JobStatus.FAILED
+    assert parse_status(JobStatus.QUEUED) is JobStatus.QUEUED
+    with pytest.raises(InvalidInputError) as info:
+        parse_status("done", field="statuses")
+    assert info.value.field == "statuses"
+    assert all(status.value in str(info.value) for status in JobStatus)  # lists the valid ones
 
 
 def test_paths_must_be_real_non_empty_files_under_the_limit(tmp_path: Path) -> None:

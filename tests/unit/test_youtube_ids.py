@@ -94,6 +94,13 @@ def test_refused(value: str) -> None:
     assert isinstance(info.value, ValueError)
 
 
+@pytest.mark.parametrize("value", [None, 12345678901, b"dQw4w9WgXcQ"])
+def test_a_value_that_is_not_a_string_is_invalid_input(value: object) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        parse_youtube_id(value)  # type: ignore[arg-type]
+    assert info.value.field == "youtubeUrl"
+
+
 @pytest.mark.parametrize(
     "value", ["[", f"http://[::1/watch?v={ID}", f"https://www.youtube.com]/watch?v={ID}"]
 )
