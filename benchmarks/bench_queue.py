@@ -83,7 +83,7 @@ def eduscribe(server: RedisServer, processes: int, jobs: int, timeout: float) ->
         "--processes", str(processes), "--threads", str(THREADS),
     ]  # fmt: skip
     with Client(url, user_id="bench", workers=0, settings=Settings()) as client:
-        store = client.store
+        store = client._store
         expected = 0
 
         def enqueue(n: int) -> None:

@@ -9,6 +9,7 @@
 from .client import Client, JobHandle
 from .config import Settings
 from .creation import JobSpec
+from .dag import topological_order
 from .errors import (
     ConfigError,
     DependencyCycleError,
@@ -28,10 +29,12 @@ from .errors import (
     UnsupportedOperationError,
 )
 from .models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
+from .validation import MAX_TEXT_CHARS
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MAX_TEXT_CHARS",
     "Client",
     "ConfigError",
     "DependencyCycleError",
@@ -59,4 +62,5 @@ __all__ = [
     "UnknownDependencyError",
     "UnsupportedOperationError",
     "__version__",
+    "topological_order",
 ]
