@@ -152,7 +152,7 @@ class Client:
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.stop()
-        store = getattr(self, "store", None)
+        store = getattr(self, "_store", None)
         if store is not None:
             store.redis.close()
             store.redis.connection_pool.disconnect()
