@@ -13,9 +13,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from eduscribe_sdk import Client
-from eduscribe_sdk.errors import EduscribeError, InvalidInputError
-from eduscribe_sdk.models import JobRecord, JobStatus, Tier
+from eduscribe_sdk import Client, EduscribeError, InvalidInputError, JobRecord, JobStatus, Tier
 
 from . import runner
 from .display import open_display
@@ -382,7 +380,7 @@ def list_users(redis_url: str | None) -> None:
       eduscribe-batch users list
     """
     with _client(redis_url) as client:
-        tiers = client.store.user_tiers()
+        tiers = client.user_tiers()
     if not tiers:
         click.echo("no users with a tier (everyone is free)")
         return

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import IO, Any, Protocol
 
-from eduscribe_sdk.models import JobRecord, JobStatus
+from eduscribe_sdk import JobRecord, JobStatus
 
 __all__ = ["Display", "PlainDisplay", "RichDisplay", "open_display"]
 

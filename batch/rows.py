@@ -21,10 +21,14 @@ from typing import Any
 
 import orjson
 
-from eduscribe_sdk.dag import topological_order
-from eduscribe_sdk.errors import DependencyCycleError, InvalidInputError
-from eduscribe_sdk.models import JobType, Priority
-from eduscribe_sdk.validation import MAX_TEXT_CHARS
+from eduscribe_sdk import (
+    MAX_TEXT_CHARS,
+    DependencyCycleError,
+    InvalidInputError,
+    JobType,
+    Priority,
+    topological_order,
+)
 
 __all__ = [
     "COLUMNS",

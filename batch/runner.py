@@ -7,9 +7,10 @@ from the batch id, the row id and the row's content hash (its fields, its source
 bytes and its dependencies' hashes): an unchanged row maps to the job that already ran,
 a changed row (or a row whose dependency changed) to a new job.
 
-Per-batch metadata lives in the batch hash (``Store.save_batch``): ``csv``, ``user``,
-``created_at``, ``rows`` (JSON: ``[row id, job id, type, line, hash]`` in CSV order)
-and, on the path's batch, ``latest``.
+Per-batch metadata is saved with the batch's jobs, in the same step
+(``Client.create_jobs(..., batch_metadata=...)``, read back with ``Client.batch_metadata``):
+``csv``, ``user``, ``created_at``, ``updated_at``, ``rows`` (JSON: ``[row id, job id, type,
+line, hash]`` in CSV order) and, on the path's batch, ``latest``.
 """
 
 from __future__ import annotations
@@ -29,10 +30,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from eduscribe_sdk import Client
-from eduscribe_sdk.creation import JobSpec
-from eduscribe_sdk.errors import EduscribeError, InvalidInputError, InvalidTransitionError
-from eduscribe_sdk.models import JobRecord, JobStatus, JobType
+from eduscribe_sdk import (
+    Client,
+    EduscribeError,
+    InvalidInputError,
+    InvalidTransitionError,
+    JobRecord,
+    JobSpec,
+    JobStatus,
+    JobType,
+)
 
 from .rows import BatchInvalidError, Problem, content_hashes, read_course, type_alias
 
@@ -202,7 +209,7 @@ def plan_batch(
     if not problems:
         # Ids first, so that each job is specified once, final (no copy per row): a row's
         # id needs its content hash, which needs every row it depends on to be valid.
-        base_meta = client.store.batch_meta(base_id)
+        base_meta = client.batch_metadata(base_id)
         batch_id = base_meta.get("latest") or base_id
         if fresh and base_meta:
             batch_id, replaces = str(uuid.uuid4()), batch_id
@@ -271,7 +278,7 @@ def _cancel_quietly(client: Client, job_ids: Iterable[str]) -> list[str]:
 def enqueue(client: Client, plan: Plan) -> EnqueueResult:
     """Create what is missing (one atomic bulk call), retry what failed, reuse what completed."""
     result = EnqueueResult()
-    meta = client.store.batch_meta(plan.batch_id)
+    meta = client.batch_metadata(plan.batch_id)
     existing: dict[str, JobRecord] = {}
     wanted = set(plan.job_ids)
     if meta.get("rows"):
@@ -305,34 +312,33 @@ def enqueue(client: Client, plan: Plan) -> EnqueueResult:
     _cancel_quietly(client, sorted(stale | (reset - wanted)))
 
     now = datetime.now(UTC).isoformat()
-    client.store.save_batch(
-        plan.batch_id,
-        {
+    batches = {
+        plan.batch_id: {
             "csv": str(plan.csv),
             "user": plan.user_id,
             "created_at": meta.get("created_at", now),
             "updated_at": now,
             "rows": json.dumps([row.to_list() for row in plan.rows], separators=(",", ":")),
-        },
-    )
+        }
+    }
     if plan.batch_id != plan.base_id:
-        client.store.save_batch(plan.base_id, {"latest": plan.batch_id})
-    if to_create:
-        client.create_jobs(to_create)
-        created = {spec.id for spec in to_create}
-        result.created = [row.row_id for row in plan.rows if row.job_id in created]
+        batches[plan.base_id] = {"latest": plan.batch_id}
+    # The metadata and the new jobs in one step: a batch is never listed without its jobs.
+    client.create_jobs(to_create, batch_metadata=batches)
+    created = {spec.id for spec in to_create}
+    result.created = [row.row_id for row in plan.rows if row.job_id in created]
     return result
 
 
 def preview(client: Client, plan: Plan) -> list[JobRecord | None]:
     """The existing job of each planned row (None: it would be created)."""
-    if not client.store.batch_meta(plan.batch_id).get("rows"):
+    if not client.batch_metadata(plan.batch_id).get("rows"):
         return [None] * len(plan.rows)
     return client.get_jobs(plan.job_ids)
 
 
 def _unfinished(client: Client, batch_id: str) -> list[str]:
-    meta = client.store.batch_meta(batch_id)
+    meta = client.batch_metadata(batch_id)
     if not meta.get("rows"):
         return []
     ids = [BatchRow.from_list(item).job_id for item in json.loads(meta["rows"])]
@@ -345,11 +351,11 @@ def load_batch(client: Client, ref: str) -> BatchInfo:
     batch_id = ref
     if path.suffix.lower() == ".csv" or path.is_file():
         base = batch_id_for(path)
-        base_meta = client.store.batch_meta(base)
+        base_meta = client.batch_metadata(base)
         if not base_meta:
             raise BatchNotFoundError(ref)
         batch_id = base_meta.get("latest") or base
-    meta = client.store.batch_meta(batch_id)
+    meta = client.batch_metadata(batch_id)
     if not meta.get("rows"):
         raise BatchNotFoundError(ref)
     rows = [BatchRow.from_list(item) for item in json.loads(meta["rows"])]

@@ -59,7 +59,7 @@ def batch_path(url: str, csv_path: Path) -> tuple[float, int]:
         plan = runner.plan_batch(client, csv_path, user_id="bench")
         runner.enqueue(client, plan)
         elapsed = time.perf_counter() - began
-        return elapsed, client.store.count(batch_id=plan.batch_id)
+        return elapsed, client._store.count(batch_id=plan.batch_id)
 
 
 def one_at_a_time(url: str, csv_path: Path) -> tuple[float, int]:
@@ -77,7 +77,7 @@ def one_at_a_time(url: str, csv_path: Path) -> tuple[float, int]:
             )
             job_of[row.id] = handle.id
         elapsed = time.perf_counter() - began
-        return elapsed, client.store.count(batch_id="one-at-a-time")
+        return elapsed, client._store.count(batch_id="one-at-a-time")
 
 
 def _rq_enqueue_many(url: str, csv_path: Path, *, dependencies: bool) -> tuple[float, int] | None:

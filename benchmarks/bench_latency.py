@@ -73,7 +73,7 @@ class EduScribe:
         ]
         self.client = stack.enter_context(Client(self.url, user_id="bench", workers=0, settings=Settings()))
         stack.enter_context(WorkerProcesses([command], env))
-        wait_until(lambda: self.client.store.workers(), timeout=60, what="eduscribe worker", interval=0.05)
+        wait_until(lambda: self.client._store.workers(), timeout=60, what="eduscribe worker", interval=0.05)
         self.probe()
         self.sleepers: list[str] = []
 
@@ -89,7 +89,7 @@ class EduScribe:
             self.client.create_job("text_notes", {"content": "sleep:600"}).id for _ in range(slots)
         ]
         wait_until(
-            lambda: self.client.store.count(status=JobStatus.PROCESSING) >= slots,
+            lambda: self.client._store.count(status=JobStatus.PROCESSING) >= slots,
             timeout=30,
             what="busy slots",
         )

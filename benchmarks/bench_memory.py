@@ -43,7 +43,7 @@ def _finished_jobs(client: Any, n: int, output: dict[str, Any], tag: str) -> lis
     from eduscribe_sdk.creation import JobSpec
     from eduscribe_sdk.models import JobType
 
-    store = client.store
+    store = client._store
     ids = [f"{tag}-{i:06d}" for i in range(n)]
     store.create_jobs(
         [
@@ -58,17 +58,19 @@ def _finished_jobs(client: Any, n: int, output: dict[str, Any], tag: str) -> lis
         ]
     )
     taken = [job_id for job_id, *_ in store.fetch(WORKER, n)]
-    scripts, keys, payload = store._scripts, [store.keys.prefix], json.dumps(output)
+    library, prefix, payload = store._library, store.keys.prefix, json.dumps(output)
     pipe = store.redis.pipeline(transaction=False)
     for job_id in taken:
-        scripts["start"](keys=keys, args=[job_id, WORKER, 60_000], client=pipe)
-        scripts["settle"](keys=keys, args=[WORKER, "complete", job_id, 1, payload, "", ""], client=pipe)
+        pipe.execute_command("FCALL", library.function("start"), 1, prefix, job_id, WORKER, 60_000)
+        pipe.execute_command(
+            "FCALL", library.function("settle"), 1, prefix, WORKER, "complete", job_id, 1, payload, "", ""
+        )
     pipe.execute()
     return ids
 
 
 def measure(client: Any, n: int, output: dict[str, Any], tag: str) -> dict[str, float]:
-    store = client.store
+    store = client._store
     raw: redis.Redis = store.redis
     flush(store.url)
     # A first job creates the fixed-size structures (counters, samples lists, worker entry),

@@ -15,16 +15,19 @@ EduScribe ``ZCARD`` of the completed index; Dramatiq ``HLEN`` of the queue's mes
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis
 
 from ._report import Row, ratio
-from ._servers import RedisServer, WorkerProcesses, flush, python_tool, wait_until
+from ._servers import REPO, RedisServer, WorkerProcesses, flush, python_tool, wait_until
 
 THREADS = 8
 NOOP_PROCESSOR = "text_notes=benchmarks.noop:noop"
@@ -68,7 +71,17 @@ def _measure(
     return Throughput(system, processes, threads, jobs, finished - began)
 
 
-def eduscribe(server: RedisServer, processes: int, jobs: int, timeout: float) -> Throughput:
+def eduscribe(
+    server: RedisServer,
+    processes: int,
+    jobs: int,
+    timeout: float,
+    *,
+    tree: Path | None = None,
+    system: str = "eduscribe",
+) -> Throughput:
+    """EduScribe's workers from this checkout, or from the source tree ``tree`` (another
+    version, to compare two versions side by side: same server, same producer)."""
     from eduscribe_sdk import Client, Settings
 
     url = server.url(DB["eduscribe"])
@@ -78,12 +91,15 @@ def eduscribe(server: RedisServer, processes: int, jobs: int, timeout: float) ->
         "WORKER_MAX_CONCURRENT_JOBS": str(THREADS),
         "EDUSCRIBE_PROCESSORS": NOOP_PROCESSOR,
     }
+    if tree is not None:
+        # The other tree's eduscribe_sdk first; this checkout's benchmarks.noop after it.
+        env["PYTHONPATH"] = os.pathsep.join([str(tree), str(REPO)])
     command = [
         *python_tool("dramatiq"), "eduscribe_sdk.actors",
         "--processes", str(processes), "--threads", str(THREADS),
     ]  # fmt: skip
     with Client(url, user_id="bench", workers=0, settings=Settings()) as client:
-        store = client.store
+        store = client._store
         expected = 0
 
         def enqueue(n: int) -> None:
@@ -94,7 +110,7 @@ def eduscribe(server: RedisServer, processes: int, jobs: int, timeout: float) ->
             expected += n
 
         return _measure(
-            "eduscribe",
+            system,
             processes,
             THREADS,
             jobs,
@@ -276,20 +292,27 @@ def run(
     systems: tuple[str, ...] = tuple(SYSTEMS),
     rounds: int = 1,
     timeout: float = 300,
+    trees: Mapping[str, Path] | None = None,
 ) -> dict[str, Any]:
     """Jobs/s per system and process count; rows compare EduScribe with each baseline.
 
     With ``rounds`` > 1 the systems take turns, round after round, so that all of them see
     the same moments of a shared machine, and each one's best run counts (``timeit``'s rule:
     slower runs measure the machine, not the code). Every run is kept in ``runs``.
+    ``trees`` ({label: source tree}) adds EduScribe's workers from other versions of the code
+    as systems ``eduscribe@<label>``, taking turns with the others.
     """
+    runners = dict(SYSTEMS)
+    for label, tree in (trees or {}).items():
+        runners[f"eduscribe@{label}"] = functools.partial(eduscribe, tree=tree, system=f"eduscribe@{label}")
+    order = [*systems, *(f"eduscribe@{label}" for label in trees or {})]
     results: list[Throughput] = []
     for processes in process_counts:
         for _ in range(max(1, rounds)):
-            for system in systems:
+            for system in order:
                 # RQ runs one job at a time per process: fewer jobs keep its run short.
                 n = rq_jobs if system == "rq" and rq_jobs else jobs
-                results.append(SYSTEMS[system](server, processes, n, timeout))
+                results.append(runners[system](server, processes, n, timeout))
     rows: list[Row] = []
     targets = {"dramatiq": 0.7, "celery": 2.0}
     for processes in process_counts:
@@ -306,7 +329,8 @@ def run(
             if name == "eduscribe":
                 continue
             r = ratio(ours.jobs_per_s, other.jobs_per_s)
-            goal = targets.get(name)
+            # Another version of EduScribe: this one must be no slower.
+            goal = 1.0 if name.startswith("eduscribe@") else targets.get(name)
             other_shape = f"{processes} proc x 1 (SimpleWorker)" if name == "rq" else shape
             rows.append(
                 Row(

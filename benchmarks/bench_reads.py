@@ -33,11 +33,10 @@ def fill(client: Any, start: int, stop: int) -> None:
     from eduscribe_sdk.creation import JobSpec
     from eduscribe_sdk.models import JobType
 
-    store = client.store
-    # The store's registered scripts, pipelined: one round trip per few thousand transitions
-    # instead of one each. The same scripts (and so the same records) as a real worker's.
-    scripts = store._scripts
-    keys = [store.keys.prefix]
+    store = client._store
+    # The store's library functions, pipelined: one round trip per few thousand transitions
+    # instead of one each. The same functions (and so the same records) as a real worker's.
+    library, prefix = store._library, store.keys.prefix
     output = json.dumps(OUTPUT)
     for begin in range(start, stop, FILL_CHUNK):
         end = min(stop, begin + FILL_CHUNK)
@@ -57,11 +56,13 @@ def fill(client: Any, start: int, stop: int) -> None:
         taken = [job_id for job_id, *_ in store.fetch(WORKER, to_complete)]
         pipe = store.redis.pipeline(transaction=False)
         for job_id in taken:
-            scripts["start"](keys=keys, args=[job_id, WORKER, 60_000], client=pipe)
+            pipe.execute_command("FCALL", library.function("start"), 1, prefix, job_id, WORKER, 60_000)
         pipe.execute()
         pipe = store.redis.pipeline(transaction=False)
         for job_id in taken:
-            scripts["settle"](keys=keys, args=[WORKER, "complete", job_id, 1, output, "", ""], client=pipe)
+            pipe.execute_command(
+                "FCALL", library.function("settle"), 1, prefix, WORKER, "complete", job_id, 1, output, "", ""
+            )
         pipe.execute()
 
 
@@ -79,8 +80,8 @@ def _time(call: Callable[[], object], repeat: int) -> float:
 def measure_level(client: Any, repeat: int) -> dict[str, float]:
     from eduscribe_sdk.models import JobStatus
 
-    queued = client.store.count(status=JobStatus.QUEUED)
-    middle = client.store.list_ids(status=JobStatus.QUEUED, offset=queued // 2, limit=1)[0]
+    queued = client._store.count(status=JobStatus.QUEUED)
+    middle = client._store.list_ids(status=JobStatus.QUEUED, offset=queued // 2, limit=1)[0]
 
     def position() -> None:
         assert client.get_job(middle).queue_position is not None
@@ -111,7 +112,7 @@ def run(
             fill_seconds[level] = time.perf_counter() - began
             done = level
             measured[level] = measure_level(client, repeat)
-        memory = int(client.store.redis.info("memory")["used_memory"])
+        memory = int(client._store.redis.info("memory")["used_memory"])
     # Freed now, outside any timing, so that the next section starts on an empty server.
     flush(url)
     rows: list[Row] = []

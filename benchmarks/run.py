@@ -47,6 +47,8 @@ class Sizes:
     memory_jobs: int = 2000
     processors_quick: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Other versions of EduScribe whose workers the queue section also measures (--compare).
+    compare_trees: dict[str, Path] = field(default_factory=dict)
 
 
 FULL = Sizes()
@@ -148,6 +150,7 @@ def run_sections(
             process_counts=sizes.queue_processes,
             systems=sizes.queue_systems,
             rounds=sizes.queue_rounds,
+            trees=sizes.compare_trees,
         ),
         "bulk": lambda: _bulk(server, sizes),
         "reads": lambda: bench_reads.run(server, levels=sizes.read_levels, repeat=sizes.read_repeat),
@@ -257,12 +260,29 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated: " + ",".join(SECTIONS))
     parser.add_argument("--json", type=Path, help="where to save the results (default benchmarks/results/)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="LABEL=PATH",
+        help="queue section: also run the workers of the EduScribe source tree PATH (say a "
+        "`git worktree` of an older commit) as eduscribe@LABEL, taking turns with the others",
+    )
+    parser.add_argument("--rounds", type=int, help="queue section: rounds of turns (default 3, quick 1)")
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown section(s): {', '.join(unknown)} (choose from {', '.join(SECTIONS)})")
     sizes = QUICK if args.quick else FULL
+    trees = {}
+    for item in args.compare:
+        label, sep, path = item.partition("=")
+        tree = Path(path).expanduser().resolve()
+        if not sep or not label or not (tree / "eduscribe_sdk").is_dir():
+            parser.error(f"--compare {item}: expected LABEL=PATH to an EduScribe source tree")
+        trees[label] = tree
+    sizes = replace(sizes, compare_trees=trees, queue_rounds=args.rounds or sizes.queue_rounds)
     return execute(
         sections, sizes, json_path=args.json, markdown=args.markdown, mode="quick" if args.quick else "full"
     )
@@ -282,7 +302,7 @@ def execute(
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "mode": mode,
             "machine": machine(server),
-            "sizes": {k: v for k, v in replace(sizes).__dict__.items() if k != "extra"},
+            "sizes": {k: v for k, v in sizes.__dict__.items() if k != "extra"},
             "sections": run_sections(server, sections, sizes),
         }
     report["wall_seconds"] = time.perf_counter() - began

@@ -12,6 +12,7 @@ import sys
 from .client import Client, JobHandle
 from .config import Settings
 from .creation import JobSpec
+from .dag import topological_order
 from .errors import (
     ConfigError,
     DependencyCycleError,
@@ -31,10 +32,12 @@ from .errors import (
     UnsupportedOperationError,
 )
 from .models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
+from .validation import MAX_TEXT_CHARS
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MAX_TEXT_CHARS",
     "Client",
     "ConfigError",
     "DependencyCycleError",
@@ -62,6 +65,7 @@ __all__ = [
     "UnknownDependencyError",
     "UnsupportedOperationError",
     "__version__",
+    "topological_order",
 ]
 
 

@@ -129,12 +129,12 @@ class Client:
                 workers = self.settings.worker_threads
         self.settings = replace(self.settings, redis_url=url)
         try:
-            self.store = Store(connect(url, settings=self.settings), settings=self.settings, prefix=prefix)
-            self.store.ping()
+            self._store = Store(connect(url, settings=self.settings), settings=self.settings, prefix=prefix)
+            self._store.ping()
             if workers:
                 from .worker import InProcessWorker
 
-                self._worker = InProcessWorker(self.store, settings=self.settings, threads=workers)
+                self._worker = InProcessWorker(self._store, settings=self.settings, threads=workers)
                 self._worker.start()
         except BaseException:
             self.close()
@@ -147,7 +147,7 @@ class Client:
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.stop()
-        store = getattr(self, "store", None)
+        store = getattr(self, "_store", None)
         if store is not None:
             store.redis.close()
             store.redis.connection_pool.disconnect()
@@ -165,7 +165,7 @@ class Client:
 
     @property
     def url(self) -> str:
-        return self.store.url
+        return self._store.url
 
     @property
     def embedded(self) -> bool:
@@ -178,10 +178,14 @@ class Client:
 
     # --- users ---------------------------------------------------------------------------
     def set_user_tier(self, user_id: str, tier: Tier | str) -> None:
-        self.store.set_user_tier(user_id, tier)
+        self._store.set_user_tier(user_id, tier)
 
     def user_tier(self, user_id: str | None = None) -> Tier:
-        return self.store.user_tier(user_id or self.user_id)
+        return self._store.user_tier(user_id or self.user_id)
+
+    def user_tiers(self) -> dict[str, Tier]:
+        """Every user with a stored tier (the others are ``free``)."""
+        return self._store.user_tiers()
 
     # --- creating jobs -------------------------------------------------------------------
     def prepare_job(
@@ -261,21 +265,39 @@ class Client:
             batch_id=batch_id,
             user_id=user_id,
         )
-        ((job_id, _, _),) = self.store.create_jobs([spec])
+        ((job_id, _, _),) = self._store.create_jobs([spec])
         return JobHandle(self, self.get_job(job_id))
 
-    def create_jobs(self, specs: Sequence[JobSpec]) -> list[str]:
+    def create_jobs(
+        self, specs: Sequence[JobSpec], *, batch_metadata: Mapping[str, Mapping[str, str]] | None = None
+    ) -> list[str]:
         """Create many jobs in one atomic step; ``specs`` may depend on each other by ``id``.
 
-        Each spec's input must be valid already (the batch runner validates every row first,
-        with line numbers); ids are required. Returns the ids in creation order.
+        Each spec comes from :meth:`prepare_job` (the batch runner prepares every row first,
+        collecting problems with line numbers); ids are required. ``batch_metadata``
+        ({batch id: {field: value}}, strings) is saved with the jobs, in the same step (for
+        more than 1,000 jobs: with the first 1,000); read it back with :meth:`batch_metadata`.
+        Returns the ids in creation order.
         """
         by_id = {spec.id: spec for spec in specs}
         if len(by_id) != len(specs) or "" in by_id:
             raise InvalidInputError("every job in a bulk create needs a unique id", field="id")
+        for batch_id, fields in (batch_metadata or {}).items():
+            texts = (batch_id, *fields, *fields.values())
+            if not batch_id or not all(isinstance(text, str) for text in texts):
+                raise InvalidInputError("ids, fields and values must be strings", field="batch_metadata")
         order = topological_order({spec.id: list(spec.depends_on) for spec in specs})
-        created = self.store.create_jobs([by_id[job_id] for job_id in order])
+        created = self._store.create_jobs([by_id[job_id] for job_id in order], batches=batch_metadata)
         return [job_id for job_id, _, _ in created]
+
+    def batch_metadata(self, batch_id: str) -> dict[str, str]:
+        """What :meth:`create_jobs` saved for ``batch_id`` (later saves set fields, keep the
+        rest); ``{}`` for a batch never saved, or removed by :meth:`cleanup` with its jobs."""
+        return self._store.batch_meta(batch_id)
+
+    def batch_ids(self) -> list[str]:
+        """Every batch with saved metadata, most recently created first."""
+        return self._store.batch_ids()
 
     def submit_text(
         self,
@@ -350,10 +372,10 @@ class Client:
 
     # --- reading -------------------------------------------------------------------------
     def get_job(self, job_id: str) -> JobRecord:
-        return self.store.get(job_id)
+        return self._store.get(job_id)
 
     def get_jobs(self, job_ids: Sequence[str]) -> list[JobRecord | None]:
-        return self.store.get_many(job_ids)
+        return self._store.get_many(job_ids)
 
     def estimated_wait_seconds(self, job: JobRecord | str) -> float | None:
         """Seconds until a queued job starts: the jobs ahead of it times the mean observed
@@ -363,7 +385,7 @@ class Client:
         record = job if isinstance(job, JobRecord) else self.get_job(job)
         if record.status is not JobStatus.QUEUED or record.queue_position is None:
             return None
-        return estimated_wait_seconds(self.store.stats_snapshot(recent=0), record.queue_position)
+        return estimated_wait_seconds(self._store.stats_snapshot(recent=0), record.queue_position)
 
     def job(self, job_id: str) -> JobHandle:
         return JobHandle(self, self.get_job(job_id))
@@ -383,19 +405,19 @@ class Client:
         wanted = parse_status(status) if status is not None else None
         single_index = sum(x is not None for x in (wanted, user_id, batch_id)) <= 1
         if single_index:
-            ids = self.store.list_ids(
+            ids = self._store.list_ids(
                 status=wanted, user_id=user_id, batch_id=batch_id, offset=(page - 1) * limit, limit=limit
             )
-            return [r for r in self.store.get_many(ids) if r is not None]
+            return [r for r in self._store.get_many(ids) if r is not None]
         # Several filters: walk the most selective index and filter, page by page.
         matches: list[JobRecord] = []
         skip, offset, chunk = (page - 1) * limit, 0, 500
         while len(matches) < limit:
-            ids = self.store.list_ids(user_id=user_id, batch_id=batch_id, offset=offset, limit=chunk)
+            ids = self._store.list_ids(user_id=user_id, batch_id=batch_id, offset=offset, limit=chunk)
             if not ids:
                 break
             offset += chunk
-            for record in self.store.get_many(ids):
+            for record in self._store.get_many(ids):
                 if (
                     record is None
                     or (wanted and record.status != wanted)
@@ -413,11 +435,11 @@ class Client:
     # --- acting on jobs ------------------------------------------------------------------
     def cancel(self, job_id: str) -> int:
         """Cancel a job that has not finished; returns how many dependents were skipped."""
-        return self.store.cancel(job_id)
+        return self._store.cancel(job_id)
 
     def retry(self, job_id: str) -> list[str]:
         """Put a failed, cancelled or skipped job back in line (with what it needs)."""
-        return self.store.retry(job_id)
+        return self._store.retry(job_id)
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
         """Block until the job finished; return its record or raise JobFailed / JobTimeout."""
@@ -430,7 +452,7 @@ class Client:
         """Block until every job finished; woken by the event stream, not by polling."""
         ids = list(dict.fromkeys(job_ids))
         deadline = None if timeout is None else time.monotonic() + timeout
-        cursor = self.store.last_event_id()
+        cursor = self._store.last_event_id()
         records = {r.id: r for r in self._records(ids)}
         pending = {i for i, r in records.items() if not r.finished}
         last_full_check = time.monotonic()
@@ -441,7 +463,7 @@ class Client:
                     sorted(pending)[0] if len(pending) == 1 else f"{len(pending)} jobs", timeout or 0
                 )
             block = 1000 if remaining is None else max(1, int(min(remaining, 1.0) * 1000))
-            events = self.store.read_events(cursor, block_ms=block)
+            events = self._store.read_events(cursor, block_ms=block)
             touched = set()
             if events:
                 cursor = events[-1].id
@@ -464,7 +486,7 @@ class Client:
     def _records(self, ids: Sequence[str]) -> list[JobRecord]:
         from .errors import JobNotFoundError
 
-        found = self.store.get_many(ids)
+        found = self._store.get_many(ids)
         for job_id, record in zip(ids, found, strict=True):
             if record is None:
                 raise JobNotFoundError(job_id)
@@ -480,10 +502,10 @@ class Client:
         """
         wanted = set(job_ids) if job_ids is not None else None
         unfinished = set(wanted or ())
-        cursor = self.store.last_event_id() if since == "$" else since
+        cursor = self._store.last_event_id() if since == "$" else since
         quiet_since = time.monotonic()
         while True:
-            events = self.store.read_events(cursor, block_ms=500)
+            events = self._store.read_events(cursor, block_ms=500)
             for event in events:
                 cursor = event.id
                 if wanted is None or event.job_id in wanted:
@@ -504,18 +526,18 @@ class Client:
         """Delete jobs that finished more than ``older_than_days`` ago; returns how many."""
         if older_than_days < 0:
             raise InvalidInputError("must be >= 0", field="older_than_days")
-        return self.store.cleanup(datetime.now(UTC) - timedelta(days=older_than_days))
+        return self._store.cleanup(datetime.now(UTC) - timedelta(days=older_than_days))
 
     # --- analytics (pandas) --------------------------------------------------------------
     def stats(self) -> QueueStats:
         from .stats import queue_stats
 
-        return queue_stats(self.store)
+        return queue_stats(self._store)
 
     def stats_frame(self, by: Sequence[str] = ("priority", "job_type")) -> pd.DataFrame:
         from .stats import stats_frame
 
-        return stats_frame(self.store, by=by)
+        return stats_frame(self._store, by=by)
 
     def jobs_frame(
         self,
@@ -534,7 +556,7 @@ class Client:
     def workers(self) -> pd.DataFrame:
         from .stats import workers_frame
 
-        return workers_frame(self.store.workers(), heartbeat_timeout_s=self.settings.heartbeat_timeout_s)
+        return workers_frame(self._store.workers(), heartbeat_timeout_s=self.settings.heartbeat_timeout_s)
 
     # --- notebooks -----------------------------------------------------------------------
     def progress_table(self, jobs: Iterable[JobHandle | str] | None = None) -> Any:

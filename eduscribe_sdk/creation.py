@@ -22,10 +22,10 @@ from typing import Any
 import orjson
 import redis
 
-from .errors import InvalidInputError, PriorityNotAllowedError, UnknownDependencyError
+from ._library import refusal_error
 from .models import JobStatus, JobType, Priority
 
-__all__ = ["CHECK_CHUNK", "WRITE_CHUNK", "CreateScript", "JobSpec", "create_jobs"]
+__all__ = ["CHECK_CHUNK", "WRITE_CHUNK", "BatchMetadata", "CreateScript", "JobSpec", "create_jobs"]
 
 #: Jobs written by one script call. Redis runs one script at a time, so each call stays short
 #: (about 30 ms for 1,000 jobs) and workers' fetches and heartbeats get in between.
@@ -37,6 +37,8 @@ CHECK_CHUNK = 100_000
 #: Runs ``create.lua`` with (mode, document) and returns its reply; raises redis.ResponseError.
 CreateScript = Callable[[str, str], str]
 Chunk = Sequence[tuple[str, "JobSpec"]]
+#: Batch metadata written with the jobs: {batch id: {field: value}}.
+BatchMetadata = Mapping[str, Mapping[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,20 +57,28 @@ class JobSpec:
     depends_on: Sequence[str] = ()
 
 
-def create_jobs(run: CreateScript, specs: Sequence[JobSpec]) -> list[tuple[str, JobStatus, Priority]]:
+def create_jobs(
+    run: CreateScript, specs: Sequence[JobSpec], *, batches: BatchMetadata | None = None
+) -> list[tuple[str, JobStatus, Priority]]:
     """Create jobs atomically (all or none). Dependencies on jobs in ``specs`` must come first.
 
+    ``batches`` ({batch id: {field: value}}) is written by the call that writes the first
+    jobs: with a batch small enough for one call (1,000 jobs), in the same atomic step as
+    all of them; with a bigger one, a batch whose later calls were cut off (Redis went away)
+    still has its metadata, so the batch runner finds the jobs that exist and resumes.
     Returns (id, status, priority) per job, in order; jobs without an id get a random one.
     """
     prepared = [(spec.id or str(uuid.uuid4()), spec) for spec in specs]
-    if not prepared:
+    batches = batches or {}
+    if not prepared and not batches:
         return []
     # Every input is serialised before any call: an input JSON cannot encode must fail the
     # batch before a job exists, not after the writer thread has sent the first chunks.
     inputs = [_dumps(spec.input_data) for _, spec in prepared]
     if len(prepared) <= WRITE_CHUNK:
         # One call checks and writes: the common case (one job) needs no thread.
-        return _results(prepared, _call(run, "write", _write_document(prepared, inputs), prepared, 0))
+        document = _write_document(prepared, inputs, batches)
+        return _results(prepared, _call(run, "write", document, prepared, 0))
     replies: list[str] = []
     with _Pipeline(run) as pipeline:
         new = {job_id for job_id, _ in prepared}
@@ -77,7 +87,8 @@ def create_jobs(run: CreateScript, specs: Sequence[JobSpec]) -> list[tuple[str, 
             pipeline.send("check", _check_document(part, new), part, start)
         for start in range(0, len(prepared), WRITE_CHUNK):
             chunk = prepared[start : start + WRITE_CHUNK]
-            pipeline.send("write", _write_document(chunk, inputs[start : start + WRITE_CHUNK]), chunk, start)
+            document = _write_document(chunk, inputs[start : start + WRITE_CHUNK], {} if start else batches)
+            pipeline.send("write", document, chunk, start)
         replies = pipeline.replies()
     return _results(prepared, ",".join(replies))
 
@@ -97,34 +108,34 @@ def _seconds_text(seconds: float | None) -> str:
     return "" if seconds is None else repr(float(seconds))
 
 
-def _write_document(chunk: Chunk, inputs: Sequence[str]) -> str:
-    return _dumps(
+def _write_document(chunk: Chunk, inputs: Sequence[str], batches: BatchMetadata) -> str:
+    jobs = [
         [
-            [
-                job_id,
-                spec.user_id,
-                spec.job_type.value,
-                spec.priority.value if spec.priority else "",
-                input_json,
-                # As text: Redis would format a number from the decoded JSON with printf.
-                str(spec.max_retries),
-                _seconds_text(spec.estimated_duration_seconds),
-                spec.title or "",
-                spec.batch_id or "",
-                list(spec.depends_on),
-                # The record's depends_on field, encoded here: Lua's pattern matching, to
-                # tell which ids need escaping, cost more than encoding in Python.
-                _dumps(list(spec.depends_on)),
-            ]
-            for (job_id, spec), input_json in zip(chunk, inputs, strict=True)
+            job_id,
+            spec.user_id,
+            spec.job_type.value,
+            spec.priority.value if spec.priority else "",
+            input_json,
+            # As text: Redis would format a number from the decoded JSON with printf.
+            str(spec.max_retries),
+            _seconds_text(spec.estimated_duration_seconds),
+            spec.title or "",
+            spec.batch_id or "",
+            list(spec.depends_on),
+            # The record's depends_on field, encoded here: Lua's pattern matching, to
+            # tell which ids need escaping, cost more than encoding in Python.
+            _dumps(list(spec.depends_on)),
         ]
-    )
+        for (job_id, spec), input_json in zip(chunk, inputs, strict=True)
+    ]
+    return _dumps([jobs, {batch_id: dict(fields) for batch_id, fields in batches.items()}])
 
 
 def _results(prepared: Chunk, reply: str) -> list[tuple[str, JobStatus, Priority]]:
     parsed: dict[str, tuple[JobStatus, Priority]] = {}  # a batch has a handful of distinct items
     results = []
-    for (job_id, _), item in zip(prepared, reply.split(","), strict=True):
+    items = reply.split(",") if reply else []  # no jobs: only batch metadata was written
+    for (job_id, _), item in zip(prepared, items, strict=True):
         if item not in parsed:
             status, _, priority = item.partition(":")
             parsed[item] = (JobStatus(status), Priority(priority))
@@ -136,7 +147,7 @@ def _call(run: CreateScript, mode: str, document: str, chunk: Chunk, offset: int
     try:
         return run(mode, document)
     except redis.ResponseError as exc:
-        raise creation_error(str(exc), chunk, offset=offset) from None
+        raise refusal_error(str(exc), first_job=offset + 1, jobs=len(chunk)) from None
 
 
 class _Pipeline:
@@ -176,29 +187,6 @@ class _Pipeline:
     def replies(self) -> list[str]:
         """The write calls' replies, in order; raises the first failure."""
         return [reply for mode, future in self._futures if (reply := future.result()) and mode == "write"]
-
-
-def creation_error(message: str, chunk: Chunk, *, offset: int) -> Exception:
-    """The SDK error for a refusal of ``create.lua`` (its job numbers count from 1 in ``chunk``)."""
-    kind, _, rest = message.partition(" ")
-    if kind == "UNKNOWN":
-        return UnknownDependencyError(rest.split(","))
-    if kind == "EXISTS":
-        return InvalidInputError(f"job id(s) already exist: {rest}", field="id")
-    if kind == "PRIORITY":
-        index, _, detail = rest.partition(" ")
-        spec = chunk[int(index) - 1][1]
-        row = f" (job {offset + int(index)})" if len(chunk) > 1 else ""
-        parts = detail.split()
-        if parts[0] == "unknown":
-            return InvalidInputError(f"unknown priority {parts[1]!r}{row}", field="priority")
-        tier, allowed, requested = parts
-        return PriorityNotAllowedError(
-            f"user {spec.user_id!r} has the {tier} tier, which allows priority {allowed} "
-            f"or lower; {requested} was requested{row}",
-            field="priority",
-        )
-    return InvalidInputError(message)
 
 
 # orjson is ~5x faster than json for job inputs (a 10,000-row course serialises 10,000 of

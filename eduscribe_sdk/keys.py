@@ -1,7 +1,7 @@
 """Every Redis key EduScribe uses, in one place.
 
-The Lua scripts get the same layout from :func:`lua_prelude`, generated from the table
-below, so a key name is never spelled twice. All keys share the prefix (default
+The Lua function library gets the same layout from :func:`lua_key_functions`, generated
+from the table below, so a key name is never spelled twice. All keys share the prefix (default
 ``eduscribe``), so a test or an operator can find every one of them with ``SCAN prefix:*``.
 
 =====================================  =======  ==================================================
@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_PREFIX", "Keys", "lua_prelude"]
+__all__ = ["DEFAULT_PREFIX", "Keys", "lua_key_functions"]
 
 DEFAULT_PREFIX = "eduscribe"
 
@@ -161,26 +161,20 @@ class Keys:
         return f"{self.prefix}:*"
 
 
-#: The names of the keys the Lua scripts can build (``k_<name>``).
-LUA_KEY_NAMES = frozenset(_TEMPLATES)
 _PLAIN_LUA_TEXT = re.compile(r"[\w:.-]*")
 
 
-def lua_key_expression(name: str, part: str = "x") -> str:
-    """The Lua expression building key ``name``; ``part`` is a Lua expression for the part
-    (``{}`` in the template). ``P`` is ``KEYS[1]``, the prefix."""
-    head, hole, tail = _TEMPLATES[name].partition("{}")
-    if not _PLAIN_LUA_TEXT.fullmatch(head + tail):
-        raise ValueError(f"key template {_TEMPLATES[name]!r} would need escaping in a Lua string")
-    if not hole:
-        return f'P .. ":{head}"'
-    return f'P .. ":{head}" .. {part}' + (f' .. "{tail}"' if tail else "")
-
-
-def lua_prelude() -> str:
-    """Lua functions ``k_<name>(part)`` building the same keys; ``P`` is ``KEYS[1]``."""
-    lines = ["local P = KEYS[1]"]
+def lua_key_functions() -> str:
+    """Lua functions ``k_<name>(part)`` building the same keys. ``P`` is the prefix of the
+    call being run (its ``KEYS[1]``), an upvalue the library sets per call."""
+    lines = []
     for name, template in _TEMPLATES.items():
-        parameter = "x" if "{}" in template else ""
-        lines.append(f"local function k_{name}({parameter}) return {lua_key_expression(name)} end")
+        head, hole, tail = template.partition("{}")
+        if not _PLAIN_LUA_TEXT.fullmatch(head + tail):
+            raise ValueError(f"key template {template!r} would need escaping in a Lua string")
+        if hole:
+            body = f"P .. ':{head}' .. x" + (f" .. '{tail}'" if tail else "")
+            lines.append(f"local function k_{name}(x) return {body} end")
+        else:
+            lines.append(f"local function k_{name}() return P .. ':{head}' end")
     return "\n".join(lines) + "\n"

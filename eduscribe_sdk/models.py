@@ -10,6 +10,9 @@ from typing import Any
 
 __all__ = [
     "FINISHED_STATUSES",
+    "INITIAL_STATUSES",
+    "QUEUE_PREFIX",
+    "TRANSITIONS",
     "JobEvent",
     "JobRecord",
     "JobStatus",
@@ -36,6 +39,25 @@ class JobStatus(StrEnum):
 
 FINISHED_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.SKIPPED})
 
+_S = JobStatus
+#: The statuses a job is created in: waiting on dependencies, queued, or skipped at once
+#: (a dependency already failed or was cancelled).
+INITIAL_STATUSES = frozenset({_S.WAITING, _S.QUEUED, _S.SKIPPED})
+#: Every legal change of status, and the only ones: the Lua library gets this table
+#: (generated, see _library.py) and refuses any other move; docs/architecture.md draws it.
+TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    _S.WAITING: frozenset({_S.QUEUED, _S.SKIPPED, _S.CANCELLED}),  # released, dependency broke
+    _S.QUEUED: frozenset({_S.PROCESSING, _S.CANCELLED}),  # claimed by a worker
+    # completed, failed, retried later, handed back (shutdown, dead worker), cancelled
+    _S.PROCESSING: frozenset({_S.COMPLETED, _S.FAILED, _S.RETRYING, _S.QUEUED, _S.CANCELLED}),
+    _S.RETRYING: frozenset({_S.QUEUED, _S.CANCELLED}),  # back in line when due
+    _S.COMPLETED: frozenset(),
+    # Client.retry: back to waiting, then queued once what it needs has completed
+    _S.FAILED: frozenset({_S.WAITING}),
+    _S.CANCELLED: frozenset({_S.WAITING}),
+    _S.SKIPPED: frozenset({_S.WAITING}),
+}
+
 
 class Priority(StrEnum):
     """Scheduling priority; ``rank`` 0 is served first."""
@@ -51,13 +73,15 @@ class Priority(StrEnum):
 
     @property
     def queue_name(self) -> str:
-        return f"eduscribe.{self.value}"
+        return f"{QUEUE_PREFIX}{self.value}"
 
     @classmethod
     def from_rank(cls, rank: int) -> Priority:
         return _PRIORITY_ORDER[max(0, min(rank, len(_PRIORITY_ORDER) - 1))]
 
 
+#: Tier queues are named ``eduscribe.<priority>`` (the SPEC's Redis queue names).
+QUEUE_PREFIX = "eduscribe."
 _PRIORITY_ORDER = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)
 
 

@@ -1,4 +1,4 @@
-"""Job records on Redis: every state change is one Lua script (see ``lua/``).
+"""Job records on Redis: every state change is one call of the Lua library (``_library.py``).
 
 The store knows nothing about dramatiq; the broker, the middleware and the client all go
 through it. One round trip per transition; no operation scans all jobs.
@@ -16,33 +16,15 @@ from typing import Any, NamedTuple, TypeVar, cast
 
 import redis
 
+from ._library import call, library, refusal_error
 from .config import Settings, mask_url
-from .creation import JobSpec, create_jobs
-from .errors import (
-    InvalidInputError,
-    InvalidTransitionError,
-    JobNotFoundError,
-    RedisUnavailableError,
-)
+from .creation import BatchMetadata, JobSpec, create_jobs
+from .errors import InvalidInputError, JobNotFoundError, RedisUnavailableError
 from .keys import DEFAULT_PREFIX, Keys
-from .lua_scripts import assemble
 from .models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 
 __all__ = ["Settlement", "Started", "Store", "completion", "connect", "delayed_retry", "failure"]
 
-_SCRIPTS = (
-    "create",
-    "fetch",
-    "start",
-    "progress",
-    "settle",
-    "cancel",
-    "retry",
-    "get",
-    "stats",
-    "cleanup",
-    "worker",
-)
 #: Duration and wait samples kept per group for quantiles (newest first).
 SAMPLE_CAP = 1000
 
@@ -211,12 +193,7 @@ class Store:
         self.redis: Any = client
         self.settings = settings or Settings()
         self.keys = Keys(prefix)
-        self._scripts = {
-            name: client.register_script(
-                assemble(name, events_maxlen=self.settings.event_stream_maxlen, sample_cap=SAMPLE_CAP)
-            )
-            for name in _SCRIPTS
-        }
+        self._library = library(events_maxlen=self.settings.event_stream_maxlen, sample_cap=SAMPLE_CAP)
 
     @cached_property
     def url(self) -> str:
@@ -228,15 +205,7 @@ class Store:
 
     @_reaches_redis
     def _call(self, name: str, args: Sequence[Any]) -> Any:
-        # EVALSHA straight through execute_command: redis-py's Script.__call__ and evalsha
-        # wrappers cost a worker about a tenth of its CPU per job (measured with py-spy).
-        script = self._scripts[name]
-        try:
-            return self.redis.execute_command("EVALSHA", script.sha, 1, self.keys.prefix, *args)
-        except redis.exceptions.NoScriptError:
-            # The server lost its script cache (restart, SCRIPT FLUSH, another server).
-            script.sha = self.redis.script_load(script.script)
-            return self.redis.execute_command("EVALSHA", script.sha, 1, self.keys.prefix, *args)
+        return call(self.redis, self._library, name, self.keys.prefix, args)
 
     @_reaches_redis
     def ping(self) -> None:
@@ -261,9 +230,12 @@ class Store:
         return {user: Tier(tier) for user, tier in self.redis.hgetall(self.keys.tiers).items()}
 
     # --- creation ----------------------------------------------------------------------
-    def create_jobs(self, specs: Sequence[JobSpec]) -> list[tuple[str, JobStatus, Priority]]:
-        """Create jobs atomically (all or none); see :func:`eduscribe_sdk.creation.create_jobs`."""
-        return create_jobs(self._run_create, specs)
+    def create_jobs(
+        self, specs: Sequence[JobSpec], *, batches: BatchMetadata | None = None
+    ) -> list[tuple[str, JobStatus, Priority]]:
+        """Create jobs atomically (all or none), and write ``batches``' metadata with them;
+        see :func:`eduscribe_sdk.creation.create_jobs`."""
+        return create_jobs(self._run_create, specs, batches=batches)
 
     def _run_create(self, mode: str, document: str) -> str:
         return str(self._call("create", [mode, document]))
@@ -374,23 +346,14 @@ class Store:
         try:
             return int(self._call("cancel", [job_id]))
         except redis.ResponseError as exc:
-            raise self._action_error(str(exc), job_id, "cancel") from None
+            raise refusal_error(str(exc)) from None
 
     def retry(self, job_id: str) -> list[str]:
         """Put a failed/cancelled/skipped job back in line; returns every job that was reset."""
         try:
             return list(self._call("retry", [job_id]))
         except redis.ResponseError as exc:
-            raise self._action_error(str(exc), job_id, "retry") from None
-
-    @staticmethod
-    def _action_error(message: str, job_id: str, action: str) -> Exception:
-        kind, _, rest = message.partition(" ")
-        if kind == "NOTFOUND":
-            return JobNotFoundError(job_id)
-        if kind == "ILLEGAL":
-            return InvalidTransitionError(job_id, rest, action)
-        return InvalidInputError(message)
+            raise refusal_error(str(exc)) from None
 
     # --- reads -------------------------------------------------------------------------
     def get_many(self, job_ids: Sequence[str]) -> list[JobRecord | None]:
@@ -540,13 +503,6 @@ class Store:
                 yield event
 
     # --- batches -----------------------------------------------------------------------
-    @_reaches_redis
-    def save_batch(self, batch_id: str, meta: Mapping[str, str]) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(self.keys.batch(batch_id), mapping=dict(meta))
-        pipe.zadd(self.keys.batches, {batch_id: datetime.now(UTC).timestamp()})
-        pipe.execute()
-
     @_reaches_redis
     def batch_meta(self, batch_id: str) -> dict[str, str]:
         return dict(self.redis.hgetall(self.keys.batch(batch_id)))

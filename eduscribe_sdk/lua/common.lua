@@ -1,14 +1,33 @@
--- Shared helpers, prepended to every script after the generated key functions (keys.py).
+-- Shared helpers of the EduScribe function library. Redis loads the library once
+-- (FUNCTION LOAD, see eduscribe_sdk/_library.py): the generated block above this file (key
+-- functions, statuses, transitions, priorities, tiers), this file, then one file per
+-- function, each ending with register(). Every definition here serves every call; state that
+-- belongs to one call is reset by begin() and written out by flush().
 -- Times come from the Redis server's clock so that every machine agrees on them.
-local PRIORITIES = {'urgent', 'high', 'normal', 'low'}
-local RANK = {urgent = 0, high = 1, normal = 2, low = 3}
-local FINISHED = {completed = true, failed = true, cancelled = true, skipped = true}
-local WAKE = false
-local SEQ = 0
 
+-- Per-call state (see begin()).
+local WAKE, SEQ  -- whether work was queued (flush() wakes idle consumers); FIFO step per job
+local ZLATER, ZKEYS  -- deferred sorted-set writes: key -> {member -> score, or false to remove}
+local COUNTS, SUMS, SUMS_N  -- deferred hash increments: field -> delta
+local LPUSHES, LKEYS  -- deferred sample pushes: list key -> values, oldest first
+local STAMPED, STAMP  -- the last clock reading formatted by stamp(), and its text
+local NOW  -- the call's clock reading, taken when first needed
+
+local function begin(prefix)
+  P = prefix
+  WAKE, SEQ = false, 0
+  ZLATER, ZKEYS, COUNTS, SUMS, SUMS_N, LPUSHES, LKEYS = {}, {}, {}, {}, {}, {}, {}
+  STAMPED, STAMP, NOW = nil, nil, nil
+end
+
+-- The server's time in seconds: one reading per call, so that everything a call writes
+-- carries the same time (and a call that writes no time, like an ack, asks for none).
 local function now_s()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) + tonumber(t[2]) / 1000000
+  if not NOW then
+    local t = redis.call('TIME')
+    NOW = tonumber(t[1]) + tonumber(t[2]) / 1000000
+  end
+  return NOW
 end
 
 -- Numbers become text through glibc's printf: thousands of instructions for a float (Lua's
@@ -22,8 +41,11 @@ local function seconds(t)  -- a non-negative time or duration in seconds, six de
   return micros(math.floor(t * 1000000 + 0.5))
 end
 
--- A script stamps many fields and events with one clock reading: it is formatted once.
-local STAMPED, STAMP = nil, nil
+local function int(n)  -- a whole number as text
+  return string.format('%d', n)
+end
+
+-- A call stamps many fields and events with one clock reading: it is formatted once.
 local function stamp(t)
   if t ~= STAMPED then STAMPED, STAMP = t, seconds(t) end
   return STAMP
@@ -35,15 +57,19 @@ local function queue_score(us)
 end
 
 local function queue_key(priority)
-  return k_queue('eduscribe.' .. priority)
+  return k_queue(QUEUE_PREFIX .. priority)
 end
 
+-- The record fields most transitions need, in the order create() writes them: a small hash
+-- is a list that each field lookup walks from the start.
 local FIELDS = {'status', 'priority', 'job_type', 'created_at', 'worker_id', 'attempt',
                 'queued_at', 'started_at', 'user_id', 'batch_id', 'retry_count', 'max_retries'}
 
--- With what a worker needs to run the job too, for a job about to be claimed.
-local CLAIM_FIELDS = {'input', 'title', 'depends_on'}
-for _, name in ipairs(FIELDS) do CLAIM_FIELDS[#CLAIM_FIELDS + 1] = name end
+-- With what a worker needs to run the job too, for a job about to be claimed. (Written out:
+-- while Redis loads a library, its top level cannot call Lua's library functions.)
+local CLAIM_FIELDS = {'input', 'title', 'depends_on', 'status', 'priority', 'job_type',
+                      'created_at', 'worker_id', 'attempt', 'queued_at', 'started_at', 'user_id',
+                      'batch_id', 'retry_count', 'max_retries'}
 
 local function load(id, fields)
   fields = fields or FIELDS
@@ -61,13 +87,10 @@ local function emit(j, kind, now, progress)
 end
 
 -- Deferred writes. Status index moves, counters, samples and a job's in-flight entry are
--- gathered while a script runs and written by flush() after it returns (lua_scripts.py runs
--- every script body as main()), one variadic command per key: every redis.call costs about
--- as much again as the command itself, and a batch of jobs would otherwise repeat the same
--- few commands per job. A script never reads back a key it deferred writes to.
-local ZLATER, ZKEYS = {}, {}  -- sorted-set key -> {member -> score, or false to remove}
-local COUNTS, SUMS, SUMS_N = {}, {}, {}  -- hash field -> delta
-local LPUSHES, LKEYS = {}, {}  -- sample list key -> values, oldest first
+-- gathered while a function runs and written by flush() after it returns, one variadic
+-- command per key: every redis.call costs about as much again as the command itself, and a
+-- batch of jobs would otherwise repeat the same few commands per job. A function never
+-- reads back a key it deferred writes to.
 
 -- The table kept under `key` in `map`; on first use it is created and `key` is appended to
 -- `order`, so that writes happen in the order the keys were first touched.
@@ -94,12 +117,19 @@ local function count(j, status, delta)
   add(COUNTS, j.priority .. '|' .. j.job_type .. '|' .. status, delta)
 end
 
--- Moves a job between status indexes and counters; the caller emits the event. `extra`
--- (field, value, ...) is written with the status in the same HSET: every redis.call costs
--- about as much again as the command itself, and a job makes dozens of them.
+-- Whether TRANSITIONS (models.py) lets a job move from status `old` to `new`.
+local function can(old, new)
+  return TRANSITIONS[old][new] == true
+end
+
+-- The one place a job's status changes: status indexes, counters and the record. `extra`
+-- (field, value, ...) is written with the status in the same HSET (every redis.call costs
+-- about as much again as the command itself). The caller emits the event. A move that
+-- TRANSITIONS does not allow is a bug in this library: it stops the call before it writes.
 local function set_status(j, new, now, extra)
   local old = j.status
   if old ~= new then
+    if not can(old, new) then error('illegal transition ' .. old .. ' -> ' .. new .. ' of job ' .. j.id) end
     zlater(k_index_status(old), j.id, false)
     zlater(k_index_status(new), j.id, j.created_at)
     count(j, old, -1)
@@ -113,18 +143,24 @@ end
 
 local function sample(kind, group, value)
   local values = table_for(LPUSHES, LKEYS, k_samples(kind .. ':' .. group))
-  if value < 0 then value = 0 end  -- clock readings a microsecond apart in one script
+  if value < 0 then value = 0 end  -- clock readings a microsecond apart in one call
   values[#values + 1] = seconds(value)
   add(SUMS, kind .. '_sum|' .. group, value)
   add(SUMS_N, kind .. '_n|' .. group, 1)
 end
 
-local function enqueue(j, now, kind)
-  set_status(j, 'queued', now)
-  -- Jobs queued by one script share a clock reading; a microsecond step per job keeps
-  -- first-in first-out order within a tier (ties would otherwise sort by id).
+-- The enqueue time of the next job queued by this call, in integer microseconds. Jobs
+-- queued by one call share a clock reading; a microsecond step per job keeps first-in
+-- first-out order within a tier (ties would otherwise sort by id).
+local function next_queued_us(now)
   local us = math.floor(now * 1000000) + SEQ
   SEQ = SEQ + 1
+  return us
+end
+
+local function enqueue(j, now, kind)
+  set_status(j, 'queued', now)
+  local us = next_queued_us(now)
   j.queued_at = micros(us)
   redis.call('HSET', k_job(j.id), 'queued_at', j.queued_at, 'worker_id', '')
   redis.call('ZADD', queue_key(j.priority), queue_score(us), j.id)
@@ -173,10 +209,10 @@ local function release_dependents(id, now)
   end
 end
 
--- Why a job cannot run: worded like the skips that cascade from settle.lua and cancel.lua.
-local function broken_reason(dep_id)
-  local s = redis.call('HGET', k_job(dep_id), 'status')
-  local how = ({failed = 'failed', cancelled = 'was cancelled', skipped = 'was skipped'})[s]
+-- Why a job cannot run: worded like the skips that cascade from settle and cancel.
+local function broken_reason(dep_id, status)
+  status = status or redis.call('HGET', k_job(dep_id), 'status')
+  local how = ({failed = 'failed', cancelled = 'was cancelled', skipped = 'was skipped'})[status]
   return 'dependency ' .. dep_id .. ' ' .. (how or 'did not complete')
 end
 
@@ -206,7 +242,8 @@ local function put_back(j, w, now)
   elseif j.status ~= 'queued' then
     return false
   end
-  redis.call('ZADD', queue_key(j.priority), queue_score(math.floor(tonumber(j.queued_at) * 1000000 + 0.5)), j.id)
+  local us = math.floor(tonumber(j.queued_at) * 1000000 + 0.5)
+  redis.call('ZADD', queue_key(j.priority), queue_score(us), j.id)
   WAKE = true
   return true
 end
@@ -227,16 +264,15 @@ end
 -- input, title, depends_on, retry_count, max_retries, then id, output, title per dependency}.
 local function claim(j, worker, now)
   local id = j.id
-  local ms = math.floor(now * 1000)
   redis.call('ZREM', queue_key(j.priority), id)
   local attempt = tonumber(j.attempt or 0) + 1
   if j.queued_at and j.queued_at ~= '' then
     sample('wait', j.priority .. '|' .. j.job_type, now - tonumber(j.queued_at))
   end
   set_status(j, 'processing', now, {'started_at', stamp(now), 'worker_id', worker,
-    'progress', '0', 'attempt', string.format('%d', attempt)})
-  j.attempt = string.format('%d', attempt)
-  zlater(k_inflight(worker), id, string.format('%d', ms))
+    'progress', '0', 'attempt', int(attempt)})
+  j.attempt = int(attempt)
+  zlater(k_inflight(worker), id, int(math.floor(now * 1000)))
   emit(j, 'started', now, '0')
 
   local raw = j.depends_on
@@ -262,7 +298,7 @@ local function variadic(command, key, args)
   return reply
 end
 
--- Writes what the script deferred, then wakes idle consumers if it queued work.
+-- Writes what the call deferred, then wakes idle consumers if it queued work.
 local function flush()
   for _, key in ipairs(ZKEYS) do
     local adds, removals = {}, {}
@@ -278,10 +314,10 @@ local function flush()
     if #removals > 0 then variadic('ZREM', key, removals) end
   end
   for field, delta in pairs(COUNTS) do
-    if delta ~= 0 then redis.call('HINCRBY', k_counts(), field, string.format('%d', delta)) end
+    if delta ~= 0 then redis.call('HINCRBY', k_counts(), field, int(delta)) end
   end
   for field, delta in pairs(SUMS) do redis.call('HINCRBYFLOAT', k_sums(), field, seconds(delta)) end
-  for field, delta in pairs(SUMS_N) do redis.call('HINCRBY', k_sums(), field, string.format('%d', delta)) end
+  for field, delta in pairs(SUMS_N) do redis.call('HINCRBY', k_sums(), field, int(delta)) end
   for _, key in ipairs(LKEYS) do
     -- Trimmed once the list is a tenth over the cap, not on every push.
     if variadic('LPUSH', key, LPUSHES[key]) > SAMPLE_CAP + SAMPLE_CAP / 10 then
@@ -289,4 +325,28 @@ local function flush()
     end
   end
   if WAKE then redis.call('PUBLISH', k_wakeup(), '1') end
+end
+
+-- Error replies the SDK turns into its exceptions (one parser: refusal_error() in
+-- _library.py): 'NOTFOUND id', 'ILLEGAL action id status' (the action is not allowed from
+-- that status), 'UNKNOWNOP op', and create's 'EXISTS ids', 'UNKNOWN ids' and 'PRIORITY n ...'.
+-- A reply, not error(): nothing has been written when one is sent.
+local function refuse(code, detail)
+  return redis.error_reply(code .. ' ' .. detail)
+end
+
+-- Registers `body(args)` as FCALL <LIBRARY>_<name> 1 <key prefix> args...: the prefix is
+-- the call's one key (every key it builds starts with it), and the deferred writes are
+-- flushed however the body returns. `flags`: {'no-writes'} for read-only functions.
+local function register(name, body, flags)
+  redis.register_function{
+    function_name = LIBRARY .. '_' .. name,
+    callback = function(keys, args)
+      begin(keys[1])
+      local result = body(args)
+      flush()
+      return result
+    end,
+    flags = flags or {},
+  }
 end

@@ -1,36 +1,24 @@
--- A consumer takes up to `limit` jobs: always the highest effective priority first.
+-- fetch: a consumer takes up to `limit` jobs, always the highest effective priority first.
 -- Effective rank = tier rank minus one per `aging_ms` waited, so low work never starves.
 -- Also: heartbeat, due retries back in line, and (one caller at a time) the maintenance pass.
 -- With `claim` = '1' the jobs taken are claimed for the worker at once (see claim() in
 -- common.lua): a worker fetches only as many jobs as it has free slots, so they start now,
 -- and this saves the separate start round trip per job.
--- ARGV: worker_id, limit, aging_ms, heartbeat_timeout_ms, maintenance_interval_ms, claim
+-- args: worker_id, limit, aging_ms, heartbeat_timeout_ms, maintenance_interval_ms, claim
 -- Returns one array per job: {id, job_type, priority, enqueued_ms[, claim reply]}.
-local worker, limit, aging = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local timeout = tonumber(ARGV[4])  -- ARGV[5] goes to SET PX as it came
-local claiming = ARGV[6] == '1'
-local now = now_s()
-local ms = math.floor(now * 1000)
--- Numbers go to redis.call as text: Redis formats a Lua number with printf (see common.lua).
-local ms_text = string.format('%d', ms)
-redis.call('ZADD', k_workers(), ms_text, worker)
 
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', k_delayed(), '-inf', ms_text, 'LIMIT', '0', '500')) do
-  redis.call('ZREM', k_delayed(), id)
-  local j = load(id)
-  if j and j.status == 'retrying' then enqueue(j, now, 'queued') end
+-- Retries whose back-off is over go back in line.
+local function release_due(ms_text, now)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', k_delayed(), '-inf', ms_text, 'LIMIT', '0', '500')) do
+    redis.call('ZREM', k_delayed(), id)
+    local j = load(id)
+    if j and j.status == 'retrying' then enqueue(j, now, 'queued') end
+  end
 end
 
-if redis.call('SET', k_reaper(), worker, 'NX', 'PX', ARGV[5]) then
-  for _, w in ipairs(redis.call('ZRANGEBYSCORE', k_workers(), '-inf', ms - timeout, 'LIMIT', 0, 20)) do
-    if w ~= worker then
-      requeue_worker(w, now)
-      redis.call('ZREM', k_workers(), w)
-      redis.call('DEL', k_worker(w))
-    end
-  end
-  -- Repair sweep: a waiting job whose dependencies all completed (or one failed) is moved on.
-  -- The release in complete() makes this a safety net, so it looks at a few jobs per pass.
+-- Repair sweep: a waiting job whose dependencies all completed (or one failed) is moved on.
+-- The release in settle makes this a safety net, so it looks at a few jobs per pass.
+local function sweep_waiting(now)
   local cursor = tonumber(redis.call('GET', k_sweep_cursor()) or '0')
   local ids = redis.call('ZRANGE', k_index_status('waiting'), cursor, cursor + 49)
   redis.call('SET', k_sweep_cursor(), (#ids < 50) and 0 or (cursor + 50))
@@ -49,22 +37,24 @@ if redis.call('SET', k_reaper(), worker, 'NX', 'PX', ARGV[5]) then
   end
 end
 
--- Each tier's first `limit` entries, read once: taking from one tier leaves the others'
--- heads where they were, so a fetch of 8 jobs costs 4 range reads, not 32.
-local heads, next_of = {}, {}
-local last = string.format('%d', limit - 1)
-local function read_head(rank)
-  heads[rank] = redis.call('ZRANGE', queue_key(PRIORITIES[rank + 1]), '0', last, 'WITHSCORES')
-  next_of[rank] = 1
+-- Maintenance: dead workers' jobs back in line, then the repair sweep.
+local function maintain(worker, ms, timeout, now)
+  for _, w in ipairs(redis.call('ZRANGEBYSCORE', k_workers(), '-inf', ms - timeout, 'LIMIT', 0, 20)) do
+    if w ~= worker then
+      requeue_worker(w, now)
+      redis.call('ZREM', k_workers(), w)
+      redis.call('DEL', k_worker(w))
+    end
+  end
+  sweep_waiting(now)
 end
-for rank = 0, 3 do read_head(rank) end
-local taken = {}
-while #taken < limit do
+
+-- The job the fetch hands out next: the best effective rank among the tiers' heads, oldest
+-- first on ties. `heads[rank]` holds the first entries of each tier (id, score, ...) and
+-- `next_of[rank]` the index of its first unused entry.
+local function best_head(heads, next_of, ms, aging)
   local best_rank, best_eff, best_score = nil, nil, nil
   for rank = 0, 3 do
-    if heads[rank][next_of[rank]] == nil and #heads[rank] == 2 * limit then
-      read_head(rank)  -- stale entries used up what was read: the tier may hold more
-    end
     local i = next_of[rank]
     local id = heads[rank][i]
     if id then
@@ -76,23 +66,59 @@ while #taken < limit do
       end
     end
   end
-  if best_rank == nil then break end
-  local best_id = heads[best_rank][next_of[best_rank]]
-  local best_priority = PRIORITIES[best_rank + 1]
-  next_of[best_rank] = next_of[best_rank] + 2
-  local j = load(best_id, claiming and CLAIM_FIELDS or FIELDS)
-  if j and j.status == 'queued' then
-    local item = {best_id, j.job_type, best_priority, heads[best_rank][next_of[best_rank] - 1]}
-    if claiming then
-      if j.priority ~= best_priority then redis.call('ZREM', queue_key(best_priority), best_id) end
-      table.insert(item, claim(j, worker, now))  -- claim() takes it off its tier's queue
-    else
-      redis.call('ZREM', queue_key(best_priority), best_id)
-      zlater(k_inflight(worker), best_id, ms)
-    end
-    table.insert(taken, item)
-  else
-    redis.call('ZREM', queue_key(best_priority), best_id)  -- a stale entry
-  end
+  return best_rank
 end
-return taken
+
+register('fetch', function(args)
+  local worker, limit, aging = args[1], tonumber(args[2]), tonumber(args[3])
+  local timeout = tonumber(args[4])  -- args[5] goes to SET PX as it came
+  local claiming = args[6] == '1'
+  local now = now_s()
+  local ms = math.floor(now * 1000)
+  -- Numbers go to redis.call as text: Redis formats a Lua number with printf (see common.lua).
+  local ms_text = int(ms)
+  redis.call('ZADD', k_workers(), ms_text, worker)
+  release_due(ms_text, now)
+  if redis.call('SET', k_reaper(), worker, 'NX', 'PX', args[5]) then
+    maintain(worker, ms, timeout, now)
+  end
+
+  -- Each tier's first `limit` entries, read once: taking from one tier leaves the others'
+  -- heads where they were, so a fetch of 8 jobs costs 4 range reads, not 32.
+  local heads, next_of = {}, {}
+  local last = int(limit - 1)
+  for rank = 0, 3 do
+    heads[rank] = redis.call('ZRANGE', queue_key(PRIORITIES[rank + 1]), '0', last, 'WITHSCORES')
+    next_of[rank] = 1
+  end
+  local taken = {}
+  while #taken < limit do
+    for rank = 0, 3 do
+      if heads[rank][next_of[rank]] == nil and #heads[rank] == 2 * limit then
+        -- Stale entries used up what was read: the tier may hold more.
+        heads[rank] = redis.call('ZRANGE', queue_key(PRIORITIES[rank + 1]), '0', last, 'WITHSCORES')
+        next_of[rank] = 1
+      end
+    end
+    local rank = best_head(heads, next_of, ms, aging)
+    if rank == nil then break end
+    local id, score = heads[rank][next_of[rank]], heads[rank][next_of[rank] + 1]
+    local priority = PRIORITIES[rank + 1]
+    next_of[rank] = next_of[rank] + 2
+    local j = load(id, claiming and CLAIM_FIELDS or FIELDS)
+    if j and j.status == 'queued' then
+      local item = {id, j.job_type, priority, score}
+      if claiming then
+        if j.priority ~= priority then redis.call('ZREM', queue_key(priority), id) end
+        table.insert(item, claim(j, worker, now))  -- claim() takes it off its tier's queue
+      else
+        redis.call('ZREM', queue_key(priority), id)
+        zlater(k_inflight(worker), id, ms)
+      end
+      table.insert(taken, item)
+    else
+      redis.call('ZREM', queue_key(priority), id)  -- a stale entry
+    end
+  end
+  return taken
+end)

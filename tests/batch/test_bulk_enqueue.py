@@ -25,10 +25,10 @@ def test_ten_thousand_rows_bulk_enqueue(redis_url: str, tmp_path: Path) -> None:
         result = runner.enqueue(client, plan)
         bulk_s = time.perf_counter() - began
         assert len(result.created) == ROWS
-        assert client.store.count(batch_id=plan.batch_id) == ROWS
+        assert client._store.count(batch_id=plan.batch_id) == ROWS
         # Chains of ten: the first row of each chain is queued, the rest wait.
-        assert client.store.count(status="queued") == ROWS // 10
-        assert client.store.count(status="waiting") == ROWS - ROWS // 10
+        assert client._store.count(status="queued") == ROWS // 10
+        assert client._store.count(status="waiting") == ROWS - ROWS // 10
         # Resuming the same CSV finds every job and creates none.
         began = time.perf_counter()
         again = runner.enqueue(client, runner.plan_batch(client, csv_path, user_id="bench"))

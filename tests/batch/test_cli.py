@@ -88,7 +88,7 @@ def test_run_writes_notes_results_and_summary(
     assert records["hashing"].depends_on == (records["intro"].id,)
     # The batch's jobs are tagged with the batch id.
     info = runner.load_batch(client, str(course))
-    assert client.store.count(batch_id=info.batch_id) == 3
+    assert client._store.count(batch_id=info.batch_id) == 3
     assert {r.id for r in client.list_jobs(batch_id=info.batch_id)} == set(info.job_ids)
 
 

@@ -115,7 +115,7 @@ def test_cycles_are_refused_with_the_cycle_named(bare_client: Client) -> None:
     assert set(info.value.cycle) == {"a", "b", "c"} and info.value.cycle[0] == info.value.cycle[-1]
     with pytest.raises(DependencyCycleError, match="self -> self"):
         bare_client.create_jobs([spec("self", "self")])
-    assert bare_client.store.count() == 0
+    assert bare_client._store.count() == 0
 
 
 def test_bulk_create_orders_dependencies_first() -> None:
@@ -149,4 +149,4 @@ def test_bulk_created_dag_runs(scripted: Client) -> None:
     assert scripted.create_jobs(specs) == [ids["l1"], ids["l2"], ids["sum"]]
     records = scripted.wait_all(ids.values(), timeout=30)
     assert all(r.status is JobStatus.COMPLETED for r in records)
-    assert scripted.store.count(batch_id="b") == 3
+    assert scripted._store.count(batch_id="b") == 3

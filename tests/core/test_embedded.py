@@ -23,7 +23,7 @@ def redis_servers_for(home: Path) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["name", "cmdline"]):
         try:
-            if "redis-server" in (proc.info["name"] or "") and str(home) in " ".join(proc.cmdline()):
+            if "valkey-server" in (proc.info["name"] or "") and str(home) in " ".join(proc.cmdline()):
                 found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue

@@ -21,7 +21,7 @@ def test_urgent_jobs_start_before_every_queued_low_job(redis_url: str, fast_sett
         producer.set_user_tier("premium-user", "premium")
         # Given a backlog of low jobs and a worker already busy with one of them
         low = [producer.create_job("text_notes", plan(sleep=0.3), title=f"low{i}") for i in range(5)]
-        cursor = producer.store.last_event_id()
+        cursor = producer._store.last_event_id()
         with Client(redis_url, workers=1, settings=settings) as worker:
             first = worker.watch([low[0].id], since=cursor, timeout=10)
             next(e for e in first if e.kind == "started")

@@ -295,14 +295,6 @@ def test_redis_down_gives_a_clear_error_quickly(fast_settings: Settings) -> None
     assert isinstance(info.value, ConnectionError)
 
 
-def test_scripts_are_loaded_again_after_the_server_forgets_them(store: Store) -> None:
-    """A restarted server (or SCRIPT FLUSH) has no scripts: the store loads them again."""
-    first = new(store)
-    store.redis.script_flush()
-    second = new(store)
-    assert store.count() == 2 and {first, second} == {r.id for r in store.get_many([first, second]) if r}
-
-
 def test_stale_queue_entries_never_let_a_lower_tier_jump_ahead(store: Store) -> None:
     """A fetch reads each tier's first entries once; when stale ones (ids whose job is gone
     or no longer queued) use them up, it reads that tier again before looking lower."""

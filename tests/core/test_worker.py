@@ -143,4 +143,4 @@ def test_bad_input_is_refused_before_anything_is_stored(client: Client) -> None:
         assert info.value.field == field
     with pytest.raises(InvalidInputError, match="depends_on"):
         client.create_job("course_summary", {})
-    assert client.store.count() == 0
+    assert client._store.count() == 0

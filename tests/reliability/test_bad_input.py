@@ -30,17 +30,17 @@ _LANGUAGE = re.compile(r"^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$")
 
 
 def keys(client: Client) -> set[str]:
-    return set(client.store.all_keys())
+    return set(client._store.all_keys())
 
 
 def assert_refused(client: Client, job_type: str, input_data: object, field: str, **kwargs: Any) -> None:
     """Creation raises InvalidInputError naming ``field`` and writes nothing."""
-    before_keys, before_count = keys(client), client.store.count()
+    before_keys, before_count = keys(client), client._store.count()
     with pytest.raises(InvalidInputError) as caught:
         client.create_job(job_type, input_data, **kwargs)  # type: ignore[arg-type]
     assert caught.value.field == field, caught.value
     assert str(caught.value).startswith(f"{field}: ")
-    assert client.store.count() == before_count
+    assert client._store.count() == before_count
     assert keys(client) == before_keys
 
 
@@ -170,7 +170,7 @@ def test_a_refused_job_in_a_bulk_create_leaves_nothing_behind(bare_client: Clien
     before = keys(bare_client)
     with pytest.raises(InvalidInputError):
         bare_client.create_jobs([*good, bad])
-    assert keys(bare_client) == before and bare_client.store.count() == 0
+    assert keys(bare_client) == before and bare_client._store.count() == 0
 
 
 # --- broken files, recognised by a worker -----------------------------------------------------

@@ -45,8 +45,8 @@ def test_job_of_a_stalled_worker_requeued_then_delivered_to_it_again_runs_once(
     job = bare_client.create_job("text_notes", plan(counter=str(counter), sleep=0.2))
 
     # Given: worker A fetched the job into its prefetch buffer, then stalled (no heartbeats)
-    stalled = PriorityBroker(bare_client.store, settings=scripted_settings)
-    assert [row[0] for row in bare_client.store.fetch(stalled.worker_id, 1)] == [job.id]
+    stalled = PriorityBroker(bare_client._store, settings=scripted_settings)
+    assert [row[0] for row in bare_client._store.fetch(stalled.worker_id, 1)] == [job.id]
 
     # When: worker B's maintenance pass gives the job to B, which runs it; then A wakes up
     # and its worker thread receives the message it fetched long ago
@@ -61,9 +61,9 @@ def test_job_of_a_stalled_worker_requeued_then_delivered_to_it_again_runs_once(
     # Then: the processor ran once, on B; one completion; nothing left in A's inflight set
     assert runs(counter) == 1
     assert record.worker_id != stalled.worker_id and record.output_data["attempt"] == 1  # type: ignore[index]
-    kinds = events_by_job(bare_client.store)[job.id]
+    kinds = events_by_job(bare_client._store)[job.id]
     assert kinds.count("started") == 1 and kinds.count("completed") == 1
-    assert bare_client.store.redis.zcard(bare_client.store.keys.inflight(stalled.worker_id)) == 0
+    assert bare_client._store.redis.zcard(bare_client._store.keys.inflight(stalled.worker_id)) == 0
 
 
 def test_two_workers_racing_to_claim_the_same_jobs_one_wins_each(
@@ -134,7 +134,7 @@ def test_worker_frozen_mid_job_and_resumed_does_not_store_a_second_result(
 
     # Then: one completion, from B's attempt; A's late result was dropped, A still lives
     assert b.owns(record.worker_id) and record.output_data["attempt"] == 2  # type: ignore[index]
-    kinds = events_by_job(bare_client.store)[job.id]
+    kinds = events_by_job(bare_client._store)[job.id]
     assert kinds.count("completed") == 1 and kinds.count("requeued") == 1
     assert bare_client.get_job(job.id).output_data == record.output_data
     assert a.alive
@@ -152,7 +152,9 @@ def test_worker_restarted_while_holding_jobs_redelivers_each_once(
         bare_client.create_job("text_notes", plan(counter=str(counters / str(i)), sleep=1.5, steps=15))
         for i in range(6)
     ]
-    wait_for(lambda: bare_client.store.count(status="processing") == 2, 30, "two jobs to be running on first")
+    wait_for(
+        lambda: bare_client._store.count(status="processing") == 2, 30, "two jobs to be running on first"
+    )
 
     # When: it is stopped (SIGTERM: dramatiq's graceful shutdown) and a new worker starts
     first.stop()
@@ -162,7 +164,7 @@ def test_worker_restarted_while_holding_jobs_redelivers_each_once(
     # Then: every job completed once; an interrupted run never stored a result
     for job, record in zip(jobs, records, strict=True):
         assert record.status is JobStatus.COMPLETED
-        kinds = events_by_job(bare_client.store)[job.id]
+        kinds = events_by_job(bare_client._store)[job.id]
         assert kinds.count("completed") == 1
         assert record.output_data["attempt"] == runs(counters / str(jobs.index(job)))  # type: ignore[index]
     assert bare_client.stats().totals["completed_jobs"] == len(jobs)

@@ -33,7 +33,7 @@ class Kill:
 
 
 def running_on(client: Client, worker: WorkerProcess) -> list[str]:
-    ids = client.store.list_ids(status="processing", limit=1000)
+    ids = client._store.list_ids(status="processing", limit=1000)
     return [r.id for r in client.get_jobs(ids) if r is not None and worker.owns(r.worker_id)]
 
 
@@ -83,7 +83,7 @@ def run_kill9(
 
     # ... exactly once: one completion each; a job started again only after being requeued;
     # the stored result comes from the last run that started
-    kinds = events_by_job(client.store)
+    kinds = events_by_job(client._store)
     requeued_jobs = set()
     for record in records:
         seen = kinds[record.id]
@@ -100,7 +100,7 @@ def run_kill9(
     assert len(requeued_jobs) <= kills * 2 * threads, "only a killed worker's claimed jobs run again"
 
     # ... each job a killed worker was running was requeued (or had finished) within the limit
-    events = all_events(client.store)
+    events = all_events(client._store)
     for kill in history:
         for job_id in kill.running:
             moved = [
@@ -121,7 +121,7 @@ def run_kill9(
     assert totals["processing_jobs"] == totals["queued_jobs"] == totals["failed_jobs"] == 0
     dead = {w for k in history for w in k.worker_ids}
     wait_for(lambda: not dead & set(client.workers()["id"]), 30, "dead workers to be deregistered")
-    assert list(client.store.redis.scan_iter(match=f"{client.store.keys.prefix}:inflight:*")) == []
+    assert list(client._store.redis.scan_iter(match=f"{client._store.keys.prefix}:inflight:*")) == []
 
 
 def test_kill9_500_jobs_two_workers_five_kills(

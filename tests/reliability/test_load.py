@@ -19,11 +19,11 @@ MAX_READ_S = 2.0
 
 
 def used_memory(client: Client) -> int:
-    return int(client.store.redis.info("memory")["used_memory"])
+    return int(client._store.redis.info("memory")["used_memory"])
 
 
 def run_load(client: Client, n: int, record_property: object) -> None:
-    redis = client.store.redis
+    redis = client._store.redis
     baseline = used_memory(client)
 
     # Given: n queued jobs in one batch; every 10th depends on the one before it
@@ -39,7 +39,7 @@ def run_load(client: Client, n: int, record_property: object) -> None:
         for i in range(n)
     ]
     started = time.monotonic()
-    client.store.create_jobs(specs)
+    client._store.create_jobs(specs)
     create_s = time.monotonic() - started
 
     # Then: memory per job is bounded and reported
@@ -66,7 +66,7 @@ def run_load(client: Client, n: int, record_property: object) -> None:
         assert took < MAX_READ_S, f"{name} took {took:.2f} s with {n} queued jobs"
     totals = client.stats().totals
     assert totals["total_jobs"] == n
-    assert totals["queued_jobs"] + client.store.count(status="waiting") == n
+    assert totals["queued_jobs"] + client._store.count(status="waiting") == n
 
     # When: every job is finished (cancelled; dependents are skipped with their dependency)
     # and cleanup runs
@@ -80,14 +80,14 @@ def run_load(client: Client, n: int, record_property: object) -> None:
 
     # Then: every job and every index entry it had is gone (SCAN), counters are back to zero
     assert removed == n
-    left = sorted(client.store.all_keys())
-    prefix = client.store.keys.prefix
+    left = sorted(client._store.all_keys())
+    prefix = client._store.keys.prefix
     assert [k for k in left if k.startswith((f"{prefix}:job:", f"{prefix}:index:", f"{prefix}:queue:"))] == []
     assert set(left) <= {f"{prefix}:{k}" for k in ("events", "stats:counts", "stats:sums")}, left
-    assert {v for v in redis.hvals(client.store.keys.counts)} <= {"0"}
+    assert {v for v in redis.hvals(client._store.keys.counts)} <= {"0"}
     assert client.stats().totals["total_jobs"] == 0
     # ... and memory is back near the baseline, apart from the capped event stream
-    events = int(redis.memory_usage(client.store.keys.events) or 0)
+    events = int(redis.memory_usage(client._store.keys.events) or 0)
     leftover = used_memory(client) - baseline - events
     record_property("leftover_bytes", leftover)
     assert leftover < 8 * 2**20, f"{leftover / 2**20:.1f} MiB left after cleanup"

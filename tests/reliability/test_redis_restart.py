@@ -135,7 +135,7 @@ def test_redis_restart_mid_run_loses_nothing_acknowledged_and_workers_carry_on(
         sub = WorkerProcess(aof_redis.url, tmp_path / "home", threads=2, name="sub")
         try:
             ids = [client.create_job("text_notes", plan(sleep=0.3)).id for _ in range(40)]
-            wait_for(lambda: client.store.count(status="completed") >= 8, 60, "some jobs to complete")
+            wait_for(lambda: client._store.count(status="completed") >= 8, 60, "some jobs to complete")
             # Everything below was acknowledged at least 1 s before the stop (AOF fsyncs every second).
             finished_before = {
                 r.id: r for r in client.get_jobs(ids) if r is not None and r.status is JobStatus.COMPLETED

@@ -68,7 +68,7 @@ def test_password_protected_redis_serves_the_client_and_a_worker_process(
     caplog.set_level(logging.DEBUG)
     secured_url = secured.url
     with Client(secured_url, user_id="tester", workers=1, settings=secret_settings) as client:
-        client.store.redis.flushdb()
+        client._store.redis.flushdb()
         worker = spawn_worker(url=secured_url, threads=1, name="secured")
         # Given: completed, failed and retried jobs on in-process and worker-process slots
         done = [client.create_job("text_notes", plan(sleep=0.2)) for _ in range(4)]
@@ -85,7 +85,7 @@ def test_password_protected_redis_serves_the_client_and_a_worker_process(
             repr(client),
             client.url,
             repr(client.settings),
-            repr(client.store.settings),
+            repr(client._store.settings),
             job_failed.value,
             *(repr(r) for r in records),
             *(r.to_dict() for r in records),
