@@ -190,7 +190,7 @@ class _EventReader:
     """Reads the event stream in batches of :data:`BATCH_SECONDS` from a saved cursor."""
 
     def __init__(self, client: Client) -> None:
-        self.store = client.store
+        self.store = client._store  # the SDK's own event stream reader, in batches
         self.cursor = self.store.last_event_id()
 
     def batch(self, seconds: float, stop: threading.Event) -> list[JobEvent]:
@@ -209,8 +209,7 @@ class _EventReader:
 
 def _job_ids(client: Client, jobs: Iterable[JobHandle | JobRecord | str] | None) -> list[str]:
     if jobs is None:
-        ids = client.store.list_ids(user_id=client.user_id, limit=DEFAULT_JOBS_LIMIT)
-        records = [r for r in client.store.get_many(ids) if r is not None]
+        records = client.list_jobs(user_id=client.user_id, limit=DEFAULT_JOBS_LIMIT)
         unfinished = [r.id for r in records if not r.finished]
         return list(reversed(unfinished or [r.id for r in records[:10]]))
     if isinstance(jobs, str):
@@ -334,7 +333,7 @@ class ProgressTable(_Live):
             queued = any(r.status is JobStatus.QUEUED for r in self.model.rows.values())
         if not queued:
             return
-        snapshot = self.client.store.stats_snapshot(recent=0)
+        snapshot = self.client._store.stats_snapshot(recent=0)
         with self._lock:
             self.model.set_wait_estimates(lambda position: estimated_wait_seconds(snapshot, position))
 
