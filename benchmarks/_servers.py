@@ -35,7 +35,8 @@ __all__ = [
 
 
 class RedisServer:
-    """A redis-server process on a free port, without persistence (RDB/AOF would skew timings)."""
+    """A server process (valkey-server, which embedded mode runs too) on a free port, without
+    persistence (RDB/AOF would skew timings)."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
@@ -48,9 +49,21 @@ class RedisServer:
     def version(self) -> str:
         client = redis.Redis.from_url(self.url(), decode_responses=True)
         try:
-            return str(client.info("server")["redis_version"])
+            info = client.info("server")
         finally:
             client.close()
+        if "valkey_version" in info:  # Valkey also reports the Redis version it is compatible with
+            return f"valkey {info['valkey_version']}"
+        return f"redis {info['redis_version']}"
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far (user + system), from INFO."""
+        client = redis.Redis.from_url(self.url(), decode_responses=True)
+        try:
+            info = client.info("cpu")
+        finally:
+            client.close()
+        return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
     def start(self) -> RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -120,15 +133,19 @@ def wait_until(
 
 
 class WorkerProcesses:
-    """Worker command lines started as subprocesses of the repository, stopped as a group.
+    """Worker command lines started as subprocesses in ``cwd`` (the repository; ``dramatiq``
+    and ``python -m`` put it first on sys.path), stopped as a group.
 
     Each command gets its own process group so that stopping it also stops the children
     that ``dramatiq --processes N`` and ``celery`` fork.
     """
 
-    def __init__(self, commands: Sequence[Sequence[str]], env: Mapping[str, str]) -> None:
+    def __init__(
+        self, commands: Sequence[Sequence[str]], env: Mapping[str, str], *, cwd: Path = REPO
+    ) -> None:
         self.commands = [list(c) for c in commands]
-        self.env = {**os.environ, "PYTHONPATH": str(REPO), **env}
+        self.cwd = cwd
+        self.env = {**os.environ, "PYTHONPATH": str(cwd), **env}
         self.processes: list[subprocess.Popen[bytes]] = []
         self.logs: list[Path] = []
 
@@ -140,7 +157,7 @@ class WorkerProcesses:
                 self.processes.append(
                     subprocess.Popen(
                         command,
-                        cwd=REPO,
+                        cwd=self.cwd,
                         env=self.env,
                         stdout=out,
                         stderr=subprocess.STDOUT,

@@ -16,7 +16,7 @@ EduScribe ``ZCARD`` of the completed index; Dramatiq ``HLEN`` of the queue's mes
 from __future__ import annotations
 
 import functools
-import os
+import statistics
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -41,13 +41,20 @@ class Throughput:
     threads: int
     jobs: int
     seconds: float
+    #: CPU the Redis server used during the timed run (systems run one at a time).
+    redis_cpu_s: float = 0.0
 
     @property
     def jobs_per_s(self) -> float:
         return self.jobs / self.seconds
 
+    @property
+    def redis_us_per_job(self) -> float:
+        return self.redis_cpu_s / self.jobs * 1e6
+
 
 def _measure(
+    server: RedisServer,
     system: str,
     processes: int,
     threads: int,
@@ -65,10 +72,12 @@ def _measure(
         # Warm-up: imports, connections and first-call costs stay out of the timed run.
         enqueue(4 * THREADS * processes)
         wait_until(done, timeout=60, what=f"{system} warm-up")
+        cpu = server.cpu_seconds()
         began = time.perf_counter()
         enqueue(jobs)
         finished = wait_until(lambda: workers.check_alive() or done(), timeout=timeout, what=f"{system} jobs")
-    return Throughput(system, processes, threads, jobs, finished - began)
+        cpu = server.cpu_seconds() - cpu
+    return Throughput(system, processes, threads, jobs, finished - began, cpu)
 
 
 def eduscribe(
@@ -91,9 +100,8 @@ def eduscribe(
         "WORKER_MAX_CONCURRENT_JOBS": str(THREADS),
         "EDUSCRIBE_PROCESSORS": NOOP_PROCESSOR,
     }
-    if tree is not None:
-        # The other tree's eduscribe_sdk first; this checkout's benchmarks.noop after it.
-        env["PYTHONPATH"] = os.pathsep.join([str(tree), str(REPO)])
+    # Workers start in the tree whose code they run: dramatiq puts its folder first on sys.path.
+    tree = tree or REPO
     command = [
         *python_tool("dramatiq"), "eduscribe_sdk.actors",
         "--processes", str(processes), "--threads", str(THREADS),
@@ -110,11 +118,12 @@ def eduscribe(
             expected += n
 
         return _measure(
+            server,
             system,
             processes,
             THREADS,
             jobs,
-            WorkerProcesses([command], env),
+            WorkerProcesses([command], env, cwd=tree),
             ready=lambda: len(store.workers()) >= processes,
             enqueue=enqueue,
             done=lambda: store.count(status="completed") >= expected,
@@ -141,6 +150,7 @@ def raw_dramatiq(server: RedisServer, processes: int, jobs: int, timeout: float)
 
     try:
         return _measure(
+            server,
             "dramatiq",
             processes,
             THREADS,
@@ -210,6 +220,7 @@ def celery(server: RedisServer, processes: int, jobs: int, timeout: float) -> Th
 
     try:
         result = _measure(
+            server,
             "celery",
             processes,
             THREADS,
@@ -221,7 +232,7 @@ def celery(server: RedisServer, processes: int, jobs: int, timeout: float) -> Th
             timeout=timeout,
         )
         # The last check waited 20 ms on purpose; that wait is not Celery's.
-        return Throughput(result.system, processes, THREADS, jobs, result.seconds - 0.02)
+        return Throughput(result.system, processes, THREADS, jobs, result.seconds - 0.02, result.redis_cpu_s)
     finally:
         conn.close()
         app.close()
@@ -261,6 +272,7 @@ def rq(server: RedisServer, processes: int, jobs: int, timeout: float) -> Throug
 
     try:
         return _measure(
+            server,
             "rq",
             processes,
             1,
@@ -345,7 +357,42 @@ def run(
                     met=(r >= goal) if goal and r is not None else None,
                 )
             )
+    rows += _redis_cpu_rows(results, process_counts)
     return {
         "rows": [row.to_dict() for row in rows],
-        "runs": [{**r.__dict__, "jobs_per_s": r.jobs_per_s} for r in results],
+        "runs": [
+            {**r.__dict__, "jobs_per_s": r.jobs_per_s, "redis_us_per_job": r.redis_us_per_job}
+            for r in results
+        ],
     }
+
+
+def _redis_cpu_rows(results: list[Throughput], process_counts: tuple[int, ...]) -> list[Row]:
+    """Redis CPU per job (the ceiling of a deployment with many workers), median of the
+    rounds: EduScribe against the other versions measured and raw Dramatiq."""
+    rows: list[Row] = []
+    for processes in process_counts:
+        per_system: dict[str, list[float]] = {}
+        for r in results:
+            if r.processes == processes:
+                per_system.setdefault(r.system, []).append(r.redis_us_per_job)
+        medians = {name: statistics.median(values) for name, values in per_system.items()}
+        ours = medians.get("eduscribe")
+        if ours is None:
+            continue
+        shape = f"{processes} proc x {THREADS} thr"
+        rows.append(Row("queue", f"eduscribe Redis CPU per job, {shape}", ours, "us"))
+        for name, value in medians.items():
+            if name == "dramatiq" or name.startswith("eduscribe@"):
+                rows.append(
+                    Row(
+                        "queue",
+                        f"  vs {name}",
+                        ours,
+                        "us",
+                        baseline=name,
+                        baseline_value=value,
+                        ratio=ratio(ours, value, lower_is_better=True),
+                    )
+                )
+    return rows
