@@ -12,7 +12,7 @@ from dramatiq import worker as dramatiq_worker
 from dramatiq.middleware import Middleware
 
 from eduscribe_sdk import Client, JobFailed, JobStatus, Settings
-from eduscribe_sdk.broker import LOGICAL_QUEUE, PriorityBroker
+from eduscribe_sdk.worker import LOGICAL_QUEUE, PriorityBroker
 from tests.core.jobs import OVERRIDES, plan
 
 

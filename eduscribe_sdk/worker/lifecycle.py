@@ -3,28 +3,23 @@
 ``JobLifecycle`` claims the job before the actor runs (a duplicate or stale message is
 skipped), hands the actor its input through :func:`current_run`, and settles the attempt
 afterwards: completed, failed (permanent error or retries used up), retried later with
-exponential back-off, or requeued (worker shutting down). ``WorkerHeartbeat`` registers the
-worker and keeps its heartbeat fresh so a dead worker's jobs are requeued within seconds.
+exponential back-off, or requeued (worker shutting down).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import dramatiq
 from dramatiq.middleware import Middleware, Shutdown, SkipMessage, TimeLimitExceeded
 
-from .config import Settings
-from .errors import (
+from ..errors import (
     EduscribeError,
     InvalidInputError,
     JobCancelled,
@@ -32,62 +27,19 @@ from .errors import (
     RedisUnavailableError,
     TransientError,
 )
-from .store import Settlement, Started, Store, completion, delayed_retry, failure
+from ..store import Settlement, Started, completion, delayed_retry, failure
+from .run import JobRun
 
 if TYPE_CHECKING:
     from dramatiq.broker import MessageProxy
 
     from .broker import PriorityBroker
 
-__all__ = ["JobLifecycle", "JobRun", "WorkerHeartbeat", "current_run"]
+__all__ = ["JobLifecycle", "current_run"]
 
 logger = logging.getLogger("eduscribe.worker")
 T = TypeVar("T")
 _local = threading.local()
-
-
-@dataclass
-class JobRun:
-    """One attempt of one job on this worker; also the processor's :class:`JobContext`."""
-
-    started: Started
-    store: Store
-    worker_id: str
-    settings: Settings
-    output: Any = None
-    _last_percent: int = -1
-    _last_report: float = field(default=0.0)
-
-    @property
-    def job_id(self) -> str:
-        return self.started.id
-
-    @property
-    def title(self) -> str | None:
-        return self.started.title
-
-    @property
-    def dependencies(self) -> Sequence[Mapping[str, Any]]:
-        return self.started.dependencies
-
-    def progress(self, percent: float, message: str | None = None) -> None:
-        value = max(0, min(100, int(percent)))
-        if value == 100:
-            # Completion records 100 a moment later in the same step as the result; a report
-            # here would cost a round trip per job for nothing a watcher could act on.
-            return
-        now = time.monotonic()
-        # One round trip per whole percent at most, but at least a cancellation check a second.
-        if value == self._last_percent and now - self._last_report < 1.0:
-            return
-        self._last_percent, self._last_report = value, now
-        verdict = self.store.report_progress(self.job_id, self.started.attempt, value)
-        if verdict != "ok":
-            raise JobCancelled(
-                f"job {self.job_id} was cancelled"
-                if verdict == "cancelled"
-                else f"job {self.job_id} is no longer owned by this attempt"
-            )
 
 
 def current_run() -> JobRun:
@@ -221,59 +173,3 @@ class JobLifecycle(Middleware):
         delay = int(min(settings.max_retry_delay_ms, delay) * random.uniform(1.0, 1.25))
         logger.warning("job %s will be retried in %.1f s: %s", job_id, delay / 1000, text)
         _persist(lambda: settle(delayed_retry(job_id, attempt, delay, text, details)), what="retry")
-
-
-class WorkerHeartbeat(Middleware):
-    """Registers the worker and beats every ``heartbeat_interval_s`` from its own thread."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        pbroker: PriorityBroker = broker  # type: ignore[assignment]
-        self._stop.clear()
-        started_at = time.time()
-        threads = min(worker.worker_threads, pbroker.settings.worker_threads)
-
-        def beat_once() -> None:
-            requeued = pbroker.store.heartbeat(
-                pbroker.worker_id,
-                host=socket.gethostname(),
-                pid=os.getpid(),
-                threads=threads,
-                started_at=started_at,
-                held=pbroker.held_job_ids(),
-                # Far above the fetch-to-deliver gap, so a job just fetched is never taken back.
-                grace_s=pbroker.settings.heartbeat_timeout_s,
-            )
-            if requeued:
-                logger.warning("%d job(s) Redis believed this worker held went back in line", requeued)
-
-        def beat() -> None:
-            while not self._stop.wait(pbroker.settings.heartbeat_interval_s):
-                try:
-                    beat_once()
-                except EduscribeError as exc:
-                    logger.warning("heartbeat failed: %s", exc)
-
-        # The first beat is synchronous, so a worker is listed with its details as soon as
-        # it has started (its consumer may already have fetched).
-        try:
-            beat_once()
-        except EduscribeError as exc:
-            logger.warning("heartbeat failed: %s", exc)
-        self._thread = threading.Thread(target=beat, name="eduscribe-heartbeat", daemon=True)
-        self._thread.start()
-
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self._stop.set()
-
-    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        pbroker: PriorityBroker = broker  # type: ignore[assignment]
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        try:
-            pbroker.store.leave(pbroker.worker_id)
-        except EduscribeError as exc:
-            logger.warning("could not deregister worker %s: %s", pbroker.worker_id, exc)
