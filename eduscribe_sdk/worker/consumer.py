@@ -1,4 +1,4 @@
-"""The consumer behind the logical queue: fetches (and claims) the best jobs for the free slots."""
+"""The consumer behind the logical queue: fetches and claims the best jobs for the free slots."""
 
 from __future__ import annotations
 
@@ -7,50 +7,51 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis
 from dramatiq.broker import Consumer, MessageProxy
 from dramatiq.errors import ConnectionClosed
-from dramatiq.message import Message
 
 from ..errors import EduscribeError
+from .message import JobMessage
+from .runtime import WorkerRuntime
 
-if TYPE_CHECKING:
-    from .broker import PriorityBroker
+__all__ = ["PriorityConsumer"]
 
-__all__ = ["LOGICAL_QUEUE", "PriorityConsumer"]
 
-#: The one queue name dramatiq sees; the tier queues behind it are ``eduscribe.<priority>``.
-LOGICAL_QUEUE = "eduscribe"
+def _closed(exc: BaseException) -> ConnectionClosed:
+    """What dramatiq's ConsumerThread expects: it restarts the consumer a second later."""
+    return ConnectionClosed(exc)  # type: ignore[no-untyped-call]  # dramatiq's errors have no annotations
 
 
 class PriorityConsumer(Consumer):
     """Fetches at most as many jobs as there are free job slots, best priority first."""
 
-    def __init__(self, broker: PriorityBroker, *, prefetch: int, timeout: int) -> None:
-        self.broker = broker
-        self.store = broker.store
+    def __init__(self, runtime: WorkerRuntime, *, prefetch: int, timeout: int) -> None:
+        self.runtime = runtime
+        self.store = runtime.store
+        self.worker_id = runtime.worker_id
         # dramatiq's default prefetch is 2 x threads; prefetching more than there are free
         # threads would let a low job sit in memory ahead of an urgent one sent later.
-        self.limit = max(1, min(prefetch // 2 or 1, broker.settings.worker_threads))
+        self.limit = max(1, min(prefetch // 2 or 1, runtime.settings.worker_threads))
         self.idle_wait_s = min(timeout / 1000, 1.0)
-        self.cache: deque[Message[Any]] = deque()
-        self.outstanding = broker.outstanding
-        self.lock = broker.outstanding_lock
+        self.cache: deque[JobMessage] = deque()
+        self.outstanding = runtime.outstanding
+        self.lock = runtime.outstanding_lock
         self.slot_freed = threading.Event()
         self.pubsub: Any = self.store.redis.pubsub(ignore_subscribe_messages=True)
         try:
             self.pubsub.subscribe(self.store.keys.wakeup)
         except redis.ConnectionError as exc:
-            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+            raise _closed(exc) from None
 
     def __next__(self) -> MessageProxy | None:
         try:
             if self.cache:
                 return self._deliver(self.cache.popleft())
             with self.lock:
-                free = self.limit - len(self.outstanding) + self.broker.settling()
+                free = self.limit - len(self.outstanding) + self.runtime.settling()
             if free <= 0:
                 # Every slot is busy: wait for one to free up rather than for new work.
                 self.slot_freed.wait(self.idle_wait_s)
@@ -58,30 +59,19 @@ class PriorityConsumer(Consumer):
                 return None
             self._drain_wakeups()
             now = time.monotonic()
-            for started in self.store.fetch_and_claim(self.broker.worker_id, free):
-                self.broker.claims[started.id] = (started, now)
-                self.cache.append(
-                    Message(
-                        queue_name=LOGICAL_QUEUE,
-                        actor_name=started.job_type.value,
-                        args=(started.id,),
-                        kwargs={},
-                        options={},
-                        message_id=started.id,
-                        message_timestamp=int(time.time() * 1000),
-                    )
-                )
+            for started in self.store.fetch_and_claim(self.worker_id, free):
+                self.cache.append(JobMessage.claimed(started, fetched_at=now))
             if self.cache:
                 return self._deliver(self.cache.popleft())
             self.pubsub.get_message(timeout=self.idle_wait_s)
             return None
         except (redis.ConnectionError, redis.TimeoutError, EduscribeError) as exc:
-            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+            raise _closed(exc) from None
 
-    def _deliver(self, message: Message[Any]) -> MessageProxy:
+    def _deliver(self, message: JobMessage) -> JobMessage:
         with self.lock:
             self.outstanding.add(message.message_id)
-        return MessageProxy(message)
+        return message
 
     def _drain_wakeups(self) -> None:
         while self.pubsub.get_message(timeout=0) is not None:
@@ -93,11 +83,13 @@ class PriorityConsumer(Consumer):
         self.slot_freed.set()
 
     def ack(self, message: MessageProxy) -> None:
+        # The settle call that recorded the outcome acknowledged the job in the same step.
+        settled = isinstance(message, JobMessage) and message.settled
         try:
-            if not message.options.get("settled"):
-                self.store.ack(message.message_id, self.broker.worker_id)
+            if not settled:
+                self.store.ack(message.message_id, self.worker_id)
         except (redis.ConnectionError, EduscribeError) as exc:
-            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+            raise _closed(exc) from None
         finally:
             self._release(message)
 
@@ -107,12 +99,10 @@ class PriorityConsumer(Consumer):
 
     def requeue(self, messages: Iterable[MessageProxy]) -> None:
         for message in messages:
-            self.broker.claims.pop(message.message_id, None)
-            self.store.unfetch(message.message_id, self.broker.worker_id)
+            self.store.unfetch(message.message_id, self.worker_id)
             self._release(message)
         for cached in self.cache:
-            self.broker.claims.pop(cached.message_id, None)
-            self.store.unfetch(cached.message_id, self.broker.worker_id)
+            self.store.unfetch(cached.message_id, self.worker_id)
         self.cache.clear()
 
     def close(self) -> None:

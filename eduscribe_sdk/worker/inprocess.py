@@ -9,7 +9,7 @@ import dramatiq
 
 from ..config import Settings
 from ..store import Store
-from .actors import build_broker
+from .build import build_broker
 
 __all__ = ["InProcessWorker"]
 

@@ -1,22 +1,22 @@
 """Dramatiq middleware that ties message processing to job records.
 
-``JobLifecycle`` claims the job before the actor runs (a duplicate or stale message is
-skipped), hands the actor its input through :func:`current_run`, and settles the attempt
-afterwards: completed, failed (permanent error or retries used up), retried later with
-exponential back-off, or requeued (worker shutting down).
+``JobLifecycle`` accepts the claim a message carries before the actor runs (a duplicate or
+stale message is skipped), hands the actor a :class:`JobRun` on the message, and settles the
+attempt afterwards: completed, failed (permanent error or retries used up), retried later
+with exponential back-off, or requeued (worker shutting down).
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import dramatiq
+from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware, Shutdown, SkipMessage, TimeLimitExceeded
 
 from ..errors import (
@@ -28,25 +28,14 @@ from ..errors import (
     TransientError,
 )
 from ..store import Settlement, Started, completion, delayed_retry, failure
+from .message import JobMessage
 from .run import JobRun
+from .runtime import WorkerRuntime
 
-if TYPE_CHECKING:
-    from dramatiq.broker import MessageProxy
-
-    from .broker import PriorityBroker
-
-__all__ = ["JobLifecycle", "current_run"]
+__all__ = ["JobLifecycle"]
 
 logger = logging.getLogger("eduscribe.worker")
 T = TypeVar("T")
-_local = threading.local()
-
-
-def current_run() -> JobRun:
-    run: JobRun | None = getattr(_local, "run", None)
-    if run is None:
-        raise EduscribeError("no EduScribe job is running in this thread")
-    return run
 
 
 def _persist(action: Callable[[], T], *, what: str, attempts: int = 30) -> T:
@@ -77,6 +66,9 @@ def _details(exc: BaseException, run: JobRun, *, transient: bool) -> dict[str, A
 class JobLifecycle(Middleware):
     """Status tracking driven by dramatiq's hooks; actors themselves stay thin."""
 
+    def __init__(self, runtime: WorkerRuntime) -> None:
+        self.runtime = runtime
+
     @property
     def actor_options(self) -> set[str]:
         # Actors declare ``throws`` so that dramatiq logs an expected job failure in one line
@@ -84,26 +76,25 @@ class JobLifecycle(Middleware):
         return {"throws"}
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
-        pbroker: PriorityBroker = broker  # type: ignore[assignment]
-        store = pbroker.store
-        claimed = pbroker.claims.pop(message.message_id, None)
-        started: Started | None
-        if claimed is None:
-            started = _persist(lambda: store.start(message.message_id, pbroker.worker_id), what="start a job")
-        else:
-            started, fetched_at = claimed
-            # A claim that sat here long (a stalled process) may have been taken over since.
-            if time.monotonic() - fetched_at > pbroker.settings.heartbeat_timeout_s / 2:
-                claim = started
-                verdict = _persist(lambda: store.report_progress(claim.id, claim.attempt, 0), what="check")
-                started = started if verdict == "ok" else None
-        message.options["settled"] = False
+        if not isinstance(message, JobMessage):
+            raise TypeError(f"{message!r} did not come from the EduScribe consumer")
+        started = self._current_claim(message)
         if started is None:
             raise SkipMessage(f"job {message.message_id} is finished, cancelled or running elsewhere")
-        _local.run = JobRun(started, store, pbroker.worker_id, pbroker.settings)
+        runtime = self.runtime
+        message.accept(JobRun(started, runtime.store, runtime.worker_id, runtime.settings))
 
-    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
-        _local.run = None
+    def _current_claim(self, message: JobMessage) -> Started | None:
+        """The message's claim if it still owns the job; a message without one claims it now."""
+        store, worker_id = self.runtime.store, self.runtime.worker_id
+        claim = message.claim
+        if claim is None:
+            return _persist(lambda: store.start(message.message_id, worker_id), what="start a job")
+        # A claim that sat here long (a stalled process) may have been taken over since.
+        if time.monotonic() - message.fetched_at > self.runtime.settings.heartbeat_timeout_s / 2:
+            verdict = _persist(lambda: store.report_progress(claim.id, claim.attempt, 0), what="check")
+            return claim if verdict == "ok" else None
+        return claim
 
     def after_process_message(
         self,
@@ -113,13 +104,11 @@ class JobLifecycle(Middleware):
         result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
-        run: JobRun | None = getattr(_local, "run", None)
-        _local.run = None
-        if run is None:
-            return
-        message.options["settled"] = True
-        pbroker: PriorityBroker = broker  # type: ignore[assignment]
-        settle = pbroker.settler.settle
+        if not isinstance(message, JobMessage) or message.run is None:
+            return  # skipped, or refused before a run was accepted: nothing to record
+        run = message.run
+        message.settled = True
+        settle = self.runtime.settler.settle
         job_id, attempt = run.job_id, run.started.attempt
         if exception is None:
             output = run.output

@@ -16,13 +16,17 @@ __all__ = ["JobRun"]
 
 @dataclass
 class JobRun:
-    """One attempt of one job on this worker; also the processor's :class:`JobContext`."""
+    """One attempt of one job on this worker; also the processor's :class:`JobContext`.
+
+    The lifecycle middleware creates it once the attempt is claimed; the actor gets it as
+    its argument and leaves the processor's output in ``output`` for the middleware to record.
+    """
 
     started: Started
     store: Store
     worker_id: str
     settings: Settings
-    output: Any = None
+    output: object = None
     _last_percent: int = -1
     _last_report: float = field(default=0.0)
 
