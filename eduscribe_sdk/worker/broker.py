@@ -53,9 +53,7 @@ class PriorityBroker(dramatiq.Broker):
         return self.runtime.worker_id
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000) -> Consumer:
-        consumer = PriorityConsumer(self.runtime, prefetch=prefetch, timeout=timeout)
-        self.runtime.consumer = consumer
-        return consumer
+        return PriorityConsumer(self.runtime, prefetch=prefetch, timeout=timeout)
 
     def declare_queue(self, queue_name: str) -> None:
         if queue_name not in self.queues:

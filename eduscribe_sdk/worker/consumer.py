@@ -45,6 +45,8 @@ class PriorityConsumer(Consumer):
             self.pubsub.subscribe(self.store.keys.wakeup)
         except redis.ConnectionError as exc:
             raise _closed(exc) from None
+        # From now on the runtime's held jobs and freed slots are this consumer's.
+        runtime.consumer = self
 
     def __next__(self) -> MessageProxy | None:
         try:
