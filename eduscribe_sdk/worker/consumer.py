@@ -112,5 +112,9 @@ class PriorityConsumer(Consumer):
             self.pubsub.close()
 
     def held(self) -> list[str]:
+        # Called from the heartbeat thread while this consumer's thread appends to and pops
+        # from its buffer without the lock: list() copies the deque in one step, where a
+        # generator over it could raise "deque mutated during iteration" and end the heartbeat.
+        buffered = list(self.cache)
         with self.lock:
-            return [*self.outstanding, *(m.message_id for m in self.cache)]
+            return [*self.outstanding, *(m.message_id for m in buffered)]
