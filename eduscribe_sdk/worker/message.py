@@ -39,6 +39,7 @@ class JobMessage(MessageProxy):
 
     @classmethod
     def claimed(cls, started: Started, *, fetched_at: float) -> JobMessage:
+        """The message for a job the fetch has just claimed: its id is the message id."""
         message: Message[Any] = Message(
             queue_name=LOGICAL_QUEUE,
             actor_name=started.job_type.value,
