@@ -1,8 +1,9 @@
 """Entry point for ``dramatiq eduscribe_sdk.actors``.
 
-Importing this module configures dramatiq's global broker from the environment *before*
-declaring the actors (dramatiq binds actors to the global broker): ``EDUSCRIBE_REDIS_URL``,
-or else the URL an embedded server on this machine wrote to ``EDUSCRIBE_HOME/redis.url``.
+Importing this module builds a worker's broker, with its middleware and actors, through
+:func:`eduscribe_sdk.worker.build_broker` and makes it dramatiq's global broker, the one the
+``dramatiq`` command runs. Redis: ``EDUSCRIBE_REDIS_URL``, or else the URL an embedded
+server on this machine wrote to ``EDUSCRIBE_HOME/redis.url``.
 Worker settings: ``WORKER_MAX_CONCURRENT_JOBS`` job slots per process (dramatiq's
 ``--threads`` is an upper bound), ``WORKER_RETRY_DELAY``, ``WORKER_ID``.
 """

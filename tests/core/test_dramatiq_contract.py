@@ -12,7 +12,7 @@ from dramatiq import worker as dramatiq_worker
 from dramatiq.middleware import Middleware
 
 from eduscribe_sdk import Client, JobFailed, JobStatus, Settings
-from eduscribe_sdk.broker import LOGICAL_QUEUE, PriorityBroker
+from eduscribe_sdk.worker import LOGICAL_QUEUE, WorkerRuntime, middleware_stack
 from tests.core.jobs import OVERRIDES, plan
 
 
@@ -27,11 +27,21 @@ def test_worker_hands_messages_back_to_the_consumer_of_their_queue_name() -> Non
     assert LOGICAL_QUEUE == "eduscribe"
 
 
+def test_the_worker_hands_the_consumers_message_object_to_the_hooks_and_the_actor() -> None:
+    # The claim and the run travel on our MessageProxy subclass (JobMessage): the Worker must
+    # call the actor with that object's args, and hand that same object to every hook.
+    source = inspect.getsource(dramatiq_worker.WorkerThread.process_message)
+    assert "res = actor(*message.args, **message.kwargs)" in source
+    assert 'self.broker.emit_before("process_message", message)' in source
+    assert 'self.broker.emit_after("process_message", message, result=res)' in source
+    # Why the actor leaves its output on the run instead of returning it:
+    assert "has_results_middleware" in source
+
+
 def test_hooks_and_worker_attributes_we_use_exist() -> None:
     for hook in (
         "before_process_message",
         "after_process_message",
-        "after_skip_message",
         "after_worker_boot",
         "before_worker_shutdown",
         "after_worker_shutdown",
@@ -40,8 +50,7 @@ def test_hooks_and_worker_attributes_we_use_exist() -> None:
     params = inspect.signature(dramatiq.Worker.__init__).parameters
     assert {"worker_threads", "worker_timeout"} <= set(params)
     assert "worker_threads" in inspect.getsource(dramatiq.Worker.__init__)
-    broker = PriorityBroker(settings=Settings())
-    names = [type(m).__name__ for m in broker.middleware]
+    names = [type(m).__name__ for m in middleware_stack(WorkerRuntime(None, Settings()))]
     # after_* hooks run in reverse: the lifecycle must settle after TimeLimit/Shutdown let go.
     assert names.index("JobLifecycle") < names.index("TimeLimit") < names.index("ShutdownNotifications")
 

@@ -12,8 +12,8 @@ import pytest
 
 from eduscribe_sdk import JobStatus, JobType, RedisUnavailableError, Settings
 from eduscribe_sdk.creation import JobSpec
-from eduscribe_sdk.settling import Settler
 from eduscribe_sdk.store import Settlement, Started, Store, completion, connect, delayed_retry, failure
+from eduscribe_sdk.worker import Settler
 
 
 def create(store: Store, n: int, **kwargs: object) -> list[str]:

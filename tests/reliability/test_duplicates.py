@@ -17,14 +17,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from dramatiq.broker import MessageProxy
 from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage
 
 from eduscribe_sdk import Client, JobStatus, Settings
-from eduscribe_sdk.broker import LOGICAL_QUEUE, PriorityBroker
-from eduscribe_sdk.middleware import JobLifecycle
 from eduscribe_sdk.store import Store, connect
+from eduscribe_sdk.worker import LOGICAL_QUEUE, JobLifecycle, JobMessage, PriorityBroker, WorkerRuntime
 from tests.core.jobs import OVERRIDES, plan
 from tests.reliability.conftest import WorkerProcess, events_by_job, wait_for
 
@@ -38,31 +36,43 @@ def scripted_settings(fast_settings: Settings) -> Settings:
     return replace(fast_settings, processor_overrides=OVERRIDES)
 
 
+@pytest.mark.parametrize("claimed", [True, False], ids=["fetch-claimed", "unclaimed"])
 def test_job_of_a_stalled_worker_requeued_then_delivered_to_it_again_runs_once(
-    bare_client: Client, redis_url: str, scripted_settings: Settings, tmp_path: Path
+    bare_client: Client, redis_url: str, scripted_settings: Settings, tmp_path: Path, claimed: bool
 ) -> None:
     counter = tmp_path / "runs"
     job = bare_client.create_job("text_notes", plan(counter=str(counter), sleep=0.2))
 
-    # Given: worker A fetched the job into its prefetch buffer, then stalled (no heartbeats)
-    stalled = PriorityBroker(bare_client._store, settings=scripted_settings)
-    assert [row[0] for row in bare_client._store.fetch(stalled.worker_id, 1)] == [job.id]
+    # Given: worker A fetched the job into its prefetch buffer (claiming it, as its consumer
+    # does, or not), then stalled (no heartbeats)
+    stalled = WorkerRuntime(bare_client._store, scripted_settings)
+    store = bare_client._store
+    if claimed:
+        (claim,) = store.fetch_and_claim(stalled.worker_id, 1)
+        assert claim.id == job.id
+        # It sat in A's buffer for longer than half the heartbeat timeout.
+        message = JobMessage.claimed(claim, fetched_at=time.monotonic() - 60)
+    else:
+        assert [row[0] for row in store.fetch(stalled.worker_id, 1)] == [job.id]
+        message = JobMessage(
+            Message(queue_name=LOGICAL_QUEUE, actor_name="text_notes", args=(job.id,), kwargs={}, options={}),
+            claim=None,
+            fetched_at=time.monotonic(),
+        )
 
     # When: worker B's maintenance pass gives the job to B, which runs it; then A wakes up
     # and its worker thread receives the message it fetched long ago
     with Client(redis_url, user_id="tester", workers=1, settings=scripted_settings) as b:
         record = b.wait(job.id, timeout=30)
-    message = MessageProxy(
-        Message(queue_name=LOGICAL_QUEUE, actor_name="text_notes", args=(job.id,), kwargs={}, options={})
-    )
+    lifecycle = JobLifecycle(stalled)
     with pytest.raises(SkipMessage):
-        JobLifecycle().before_process_message(stalled, message)
+        lifecycle.before_process_message(PriorityBroker(stalled, middleware=[lifecycle]), message)
 
     # Then: the processor ran once, on B; one completion; nothing left in A's inflight set
-    assert runs(counter) == 1
+    assert runs(counter) == 1 and message.run is None
     assert record.worker_id != stalled.worker_id and record.output_data["attempt"] == 1  # type: ignore[index]
     kinds = events_by_job(bare_client._store)[job.id]
-    assert kinds.count("started") == 1 and kinds.count("completed") == 1
+    assert kinds.count("started") == 1 + claimed and kinds.count("completed") == 1
     assert bare_client._store.redis.zcard(bare_client._store.keys.inflight(stalled.worker_id)) == 0
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from .store import Settlement, Store
+from ..store import Settlement, Store
 
 __all__ = ["Settler"]
 
