@@ -28,9 +28,10 @@ to the actor call (``actor(*message.args, **message.kwargs)``) and back to the c
 3. The actor calls the processor with the run as its context and leaves the output in
    ``run.output`` (returning it would make dramatiq log a warning per job, since there is
    no Results middleware).
-4. ``JobLifecycle.after_process_message`` reads ``message.run``, settles the attempt through
-   the :class:`Settler` and marks the message ``settled``; the consumer's ``ack`` then knows
-   the settle call has acknowledged the job already.
+4. ``JobLifecycle.after_process_message`` reads ``message.run`` and settles the attempt
+   through the :class:`Settler`, which acknowledges the job in the same call; a message
+   that ends without an outcome (skipped) is acknowledged alone, also by the lifecycle. The
+   consumer's ``ack`` only frees the slot.
 
 The middleware and the consumer get the store, settler, settings, worker id and held jobs
 from the :class:`WorkerRuntime` they are constructed with, never from the broker.

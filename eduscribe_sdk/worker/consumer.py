@@ -85,18 +85,12 @@ class PriorityConsumer(Consumer):
         self.slot_freed.set()
 
     def ack(self, message: MessageProxy) -> None:
-        # The settle call that recorded the outcome acknowledged the job in the same step.
-        settled = isinstance(message, JobMessage) and message.settled
-        try:
-            if not settled:
-                self.store.ack(message.message_id, self.worker_id)
-        except (redis.ConnectionError, EduscribeError) as exc:
-            raise _closed(exc) from None
-        finally:
-            self._release(message)
+        # The lifecycle middleware acknowledged the job in Redis already (with its outcome, or
+        # alone when it was skipped): what is left is the slot.
+        self._release(message)
 
     # The lifecycle middleware records every failure on the job itself, so there is no
-    # dead-letter queue: a rejected message is simply acknowledged.
+    # dead-letter queue: a rejected message is released like any other.
     nack = ack
 
     def requeue(self, messages: Iterable[MessageProxy]) -> None:

@@ -3,7 +3,9 @@
 ``JobLifecycle`` accepts the claim a message carries before the actor runs (a duplicate or
 stale message is skipped), hands the actor a :class:`JobRun` on the message, and settles the
 attempt afterwards: completed, failed (permanent error or retries used up), retried later
-with exponential back-off, or requeued (worker shutting down).
+with exponential back-off, or requeued (worker shutting down). It acknowledges every message
+in Redis, once: the settle call does it with the outcome, and a message that ends without
+one (skipped, refused) is acknowledged alone, so the consumer only frees the slot.
 """
 
 from __future__ import annotations
@@ -105,9 +107,9 @@ class JobLifecycle(Middleware):
         exception: BaseException | None = None,
     ) -> None:
         if not isinstance(message, JobMessage) or message.run is None:
-            return  # skipped, or refused before a run was accepted: nothing to record
+            self._acknowledge(message)  # refused before a run was accepted: nothing to record
+            return
         run = message.run
-        message.settled = True
         settle = self.runtime.settler.settle
         job_id, attempt = run.job_id, run.started.attempt
         if exception is None:
@@ -136,6 +138,16 @@ class JobLifecycle(Middleware):
             _persist(lambda: settle(failure(job_id, attempt, text, details)), what="fail")
         else:
             self._retry_or_fail(run, exception, settle)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        # Finished, cancelled or running elsewhere: it only leaves this worker's fetched set.
+        self._acknowledge(message)
+
+    def _acknowledge(self, message: MessageProxy) -> None:
+        """Acknowledge a job that ends here without an outcome. Every message is acknowledged
+        in Redis by this middleware, once: with its outcome (the settle call), or by this."""
+        ack = Settlement("ack", message.message_id, 0)
+        _persist(lambda: self.runtime.settler.settle(ack), what="acknowledge a job")
 
     @staticmethod
     def _retry_or_fail(run: JobRun, exception: BaseException, settle: Callable[[Settlement], bool]) -> None:

@@ -34,8 +34,6 @@ class JobMessage(MessageProxy):
         self.fetched_at = fetched_at
         #: The attempt the lifecycle middleware accepted; the actor's argument and its output.
         self.run: JobRun | None = None
-        #: The lifecycle middleware recorded the outcome, which acknowledged the job as well.
-        self.settled = False
 
     @classmethod
     def claimed(cls, started: Started, *, fetched_at: float) -> JobMessage:

@@ -84,7 +84,7 @@ def test_jobs_run_without_dramatiq_warning_about_return_values(
     assert not [r for r in caplog.records if "returned a value" in r.getMessage()]
 
 
-def test_the_consumer_acknowledges_only_what_the_lifecycle_did_not_settle(
+def test_the_lifecycle_acknowledges_every_message_once(
     store: Store, fast_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.create_jobs([JobSpec(job_type=JobType.TEXT_NOTES, input_data=plan(), user_id="u") for _ in "ab"])
@@ -106,7 +106,7 @@ def test_the_consumer_acknowledges_only_what_the_lifecycle_did_not_settle(
         assert sorted(broker.runtime.held_job_ids() or ()) == sorted([done.message_id, skipped.message_id])
 
         # One runs: the lifecycle hands the actor its run and records the output it left there;
-        # that settle call acknowledged the job, so the consumer's ack makes no call of its own.
+        # that settle call acknowledged the job, and the consumer's ack makes no call of its own.
         lifecycle.before_process_message(broker, done)
         assert done.run is not None and done.args == (done.run,)
         done.run.output = {"summary": "done"}
@@ -115,11 +115,12 @@ def test_the_consumer_acknowledges_only_what_the_lifecycle_did_not_settle(
         assert calls == [["complete"]]
 
         # The other was cancelled while it waited in the buffer (long enough to be checked
-        # again): skipped, so the consumer has to take it out of this worker's inflight set.
+        # again): skipped, so the lifecycle takes it out of this worker's inflight set.
         store.cancel(skipped.message_id)
         skipped.fetched_at -= 60
         with pytest.raises(SkipMessage):
             lifecycle.before_process_message(broker, skipped)
+        lifecycle.after_skip_message(broker, skipped)
         consumer.ack(skipped)
         assert calls == [["complete"], ["ack"]]
 
