@@ -83,7 +83,7 @@ class EduScribe:
         return (record.started_at - record.created_at).total_seconds()
 
     def occupy(self, slots: int) -> None:
-        from eduscribe_sdk.models import JobStatus
+        from eduscribe_sdk._models import JobStatus
 
         self.sleepers = [
             self.client.create_job("text_notes", {"content": "sleep:600"}).id for _ in range(slots)

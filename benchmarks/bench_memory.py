@@ -28,8 +28,8 @@ INPUT = {"path": "/srv/course/lecture-01.pdf", "options": {"language": "en"}}
 
 
 def typical_notes() -> dict[str, Any]:
-    from eduscribe_sdk.processors.base import LocalContext
-    from eduscribe_sdk.processors.text import process_text
+    from eduscribe_sdk._processors.base import LocalContext
+    from eduscribe_sdk._processors.text import process_text
 
     text = NOTES_SOURCE.read_text(encoding="utf-8") if NOTES_SOURCE.is_file() else "Stacks and queues. " * 400
     return process_text({"content": text, "options": {}}, LocalContext())
@@ -40,8 +40,8 @@ def _used(r: redis.Redis) -> int:
 
 
 def _finished_jobs(client: Any, n: int, output: dict[str, Any], tag: str) -> list[str]:
-    from eduscribe_sdk.creation import JobSpec
-    from eduscribe_sdk.models import JobType
+    from eduscribe_sdk._creation import JobSpec
+    from eduscribe_sdk._models import JobType
 
     store = client._store
     ids = [f"{tag}-{i:06d}" for i in range(n)]

@@ -41,8 +41,8 @@ def ten_thousand_words(words: int = TEXT_WORDS) -> str:
 
 
 def pdf_notes() -> dict[str, Any]:
-    from eduscribe_sdk.processors.base import LocalContext
-    from eduscribe_sdk.processors.documents import process_file
+    from eduscribe_sdk._processors.base import LocalContext
+    from eduscribe_sdk._processors.documents import process_file
 
     began = time.perf_counter()
     output = process_file({"path": str(PDF), "options": {}}, LocalContext())
@@ -57,10 +57,10 @@ def pdf_notes() -> dict[str, Any]:
 
 
 def audio_rtf(clips: list[Path]) -> dict[str, Any]:
+    from eduscribe_sdk._processors.base import LocalContext
+    from eduscribe_sdk._processors.media import process_video
+    from eduscribe_sdk._processors.speech import load_model, probe
     from eduscribe_sdk.errors import PermanentError
-    from eduscribe_sdk.processors.base import LocalContext
-    from eduscribe_sdk.processors.media import process_video
-    from eduscribe_sdk.processors.speech import load_model, probe
 
     began = time.perf_counter()
     load_model(None)
@@ -86,8 +86,8 @@ def audio_rtf(clips: list[Path]) -> dict[str, Any]:
 
 
 def text_notes() -> dict[str, Any]:
-    from eduscribe_sdk.processors.base import LocalContext
-    from eduscribe_sdk.processors.text import process_text
+    from eduscribe_sdk._processors.base import LocalContext
+    from eduscribe_sdk._processors.text import process_text
 
     text = ten_thousand_words()
     process_text({"content": "A warm-up sentence about stacks and queues.", "options": {}}, LocalContext())

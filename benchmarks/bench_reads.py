@@ -30,8 +30,8 @@ def fill(client: Any, start: int, stop: int) -> None:
     """Create jobs ``start..stop-1`` and complete ``COMPLETED_SHARE`` of them."""
     import json
 
-    from eduscribe_sdk.creation import JobSpec
-    from eduscribe_sdk.models import JobType
+    from eduscribe_sdk._creation import JobSpec
+    from eduscribe_sdk._models import JobType
 
     store = client._store
     # The store's library functions, pipelined: one round trip per few thousand transitions
@@ -78,7 +78,7 @@ def _time(call: Callable[[], object], repeat: int) -> float:
 
 
 def measure_level(client: Any, repeat: int) -> dict[str, float]:
-    from eduscribe_sdk.models import JobStatus
+    from eduscribe_sdk._models import JobStatus
 
     queued = client._store.count(status=JobStatus.QUEUED)
     middle = client._store.list_ids(status=JobStatus.QUEUED, offset=queued // 2, limit=1)[0]

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from eduscribe_sdk.processors.base import JobContext
+from eduscribe_sdk._processors.base import JobContext
 
 SLEEP_PREFIX = "sleep:"
 STEP_S = 0.02

@@ -4,15 +4,23 @@
 >>> with Client() as client:                      # embedded Redis + in-process workers
 ...     job = client.submit_text("Photosynthesis converts light into chemical energy ...")
 ...     print(job.wait().output_data["markdown"])
+
+The public surface is this module's ``__all__`` and the modules ``errors`` (the exception
+tree), ``actors`` (``dramatiq eduscribe_sdk.actors``), ``notebook`` (widgets), ``plots``
+(matplotlib charts) and ``testing`` (a throwaway server for your tests). Modules whose names
+start with an underscore are the implementation: they change without notice.
 """
 
 import logging
 import sys
 
-from .client import Client, JobHandle
-from .config import Settings
-from .creation import JobSpec
-from .dag import topological_order
+from ._client import Client, JobHandle
+from ._config import Settings
+from ._creation import JobSpec
+from ._dag import topological_order
+from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
+from ._processors.base import JobContext, LocalContext, Processor
+from ._validation import MAX_TEXT_CHARS
 from .errors import (
     ConfigError,
     DependencyCycleError,
@@ -31,8 +39,6 @@ from .errors import (
     UnknownDependencyError,
     UnsupportedOperationError,
 )
-from .models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
-from .validation import MAX_TEXT_CHARS
 
 __version__ = "0.1.0"
 
@@ -45,6 +51,7 @@ __all__ = [
     "InvalidInputError",
     "InvalidTransitionError",
     "JobCancelled",
+    "JobContext",
     "JobEvent",
     "JobFailed",
     "JobHandle",
@@ -54,10 +61,12 @@ __all__ = [
     "JobStatus",
     "JobTimeout",
     "JobType",
+    "LocalContext",
     "PermanentError",
     "Priority",
     "PriorityNotAllowedError",
     "ProcessingError",
+    "Processor",
     "RedisUnavailableError",
     "Settings",
     "Tier",

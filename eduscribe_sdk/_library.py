@@ -4,7 +4,7 @@ Redis loads it once (``FUNCTION LOAD``) and keeps it; a store operation is one `
 The text Redis runs is, in this order and with nothing rewritten:
 
 1. ``#!lua name=eduscribe_<hash>`` and a generated block: the library's name, the key
-   functions of :mod:`eduscribe_sdk.keys`, and the vocabulary of :mod:`eduscribe_sdk.models`
+   functions of :mod:`eduscribe_sdk._keys`, and the vocabulary of :mod:`eduscribe_sdk._models`
    (statuses, legal transitions, priorities, tiers, the queue prefix) and two limits;
 2. ``lua/common.lua``, the helpers every function shares (``set_status`` is the one place a
    job's status changes);
@@ -32,6 +32,8 @@ from typing import Any
 
 import redis
 
+from ._keys import lua_key_functions
+from ._models import FINISHED_STATUSES, QUEUE_PREFIX, TRANSITIONS, JobStatus, Priority, Tier
 from .errors import (
     ConfigError,
     EduscribeError,
@@ -41,8 +43,6 @@ from .errors import (
     PriorityNotAllowedError,
     UnknownDependencyError,
 )
-from .keys import lua_key_functions
-from .models import FINISHED_STATUSES, QUEUE_PREFIX, TRANSITIONS, JobStatus, Priority, Tier
 
 __all__ = ["FUNCTIONS", "LUA_BUILTINS", "Library", "build_library", "call", "library", "refusal_error"]
 
@@ -212,7 +212,7 @@ def _priority_error(detail: str, *, first_job: int, jobs: int) -> InvalidInputEr
 
 
 if __name__ == "__main__":  # pragma: no cover - a developer's view of what Redis runs
-    from .config import Settings
-    from .store import SAMPLE_CAP
+    from ._config import Settings
+    from ._store import SAMPLE_CAP
 
     print(library(events_maxlen=Settings().event_stream_maxlen, sample_cap=SAMPLE_CAP).text)

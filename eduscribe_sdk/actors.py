@@ -1,7 +1,7 @@
 """Entry point for ``dramatiq eduscribe_sdk.actors``.
 
 Importing this module builds a worker's broker, with its middleware and actors, through
-:func:`eduscribe_sdk.worker.build_broker` and makes it dramatiq's global broker, the one the
+:func:`eduscribe_sdk._worker.build_broker` and makes it dramatiq's global broker, the one the
 ``dramatiq`` command runs. Redis: ``EDUSCRIBE_REDIS_URL``, or else the URL an embedded
 server on this machine wrote to ``EDUSCRIBE_HOME/redis.url``.
 Worker settings: ``WORKER_MAX_CONCURRENT_JOBS`` job slots per process (dramatiq's
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dramatiq
 
-from .config import Settings
-from .embedded import resolve_url
-from .store import Store, connect
-from .worker import build_broker
+from ._config import Settings
+from ._embedded import resolve_url
+from ._store import Store, connect
+from ._worker import build_broker
 
 settings = Settings.from_env()
 _url = resolve_url(settings)

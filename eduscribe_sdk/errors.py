@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .models import JobRecord
+    from ._models import JobRecord
 
 __all__ = [
     "ConfigError",

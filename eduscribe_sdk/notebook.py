@@ -1,8 +1,8 @@
 """Jupyter widgets: the live progress table, job cards and the queue dashboard.
 
 The only module that imports ipywidgets and IPython (like ``tqdm.notebook``). The table's
-state lives in :mod:`eduscribe_sdk.progress_model`, every HTML and text rendering in
-:mod:`eduscribe_sdk.notebook_render`; this module adds widgets and the background threads
+state lives in :mod:`eduscribe_sdk._progress`, every HTML and text rendering in
+:mod:`eduscribe_sdk._render`; this module adds widgets and the background threads
 that feed them. Every object here
 also has a text form, so the same calls work in a terminal or a script::
 
@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import EduscribeError, JobNotFoundError
-from .models import JobEvent, JobRecord, JobStatus
-from .notebook_render import (
+from ._models import JobEvent, JobRecord, JobStatus
+from ._progress import DEFAULT_MAX_ROWS, ProgressModel
+from ._render import (
     DashboardData,
     action_error_html,
     dashboard_html,
@@ -40,10 +40,10 @@ from .notebook_render import (
     progress_table_text,
     queue_stats_html,
 )
-from .progress_model import DEFAULT_MAX_ROWS, ProgressModel
+from .errors import EduscribeError, JobNotFoundError
 
 if TYPE_CHECKING:
-    from .client import Client, JobHandle
+    from ._client import Client, JobHandle
 
 __all__ = [
     "BATCH_SECONDS",
@@ -89,13 +89,13 @@ def register_formatters(shell: Any) -> None:
     The data classes carry no ``_repr_html_``: their display is registered from here.
     """
     # client.py reaches this module lazily; at call time the package has loaded it anyway.
-    from .client import JobHandle
+    from ._client import JobHandle
 
     formatter = shell.display_formatter.formatters["text/html"]
     formatter.for_type(JobRecord, job_card_html)
     formatter.for_type(JobHandle, _handle_card_html)
     # By name, so registering does not import pandas; IPython matches it once stats is loaded.
-    formatter.for_type_by_name("eduscribe_sdk.stats", "QueueStats", queue_stats_html)
+    formatter.for_type_by_name("eduscribe_sdk._stats", "QueueStats", queue_stats_html)
 
 
 def _handle_card_html(handle: JobHandle) -> str:
@@ -327,7 +327,7 @@ class ProgressTable(_Live):
         return not finished
 
     def _estimate_wait(self) -> None:
-        from .stats import estimated_wait_seconds  # pandas is imported only if a wait is shown
+        from ._stats import estimated_wait_seconds  # pandas is imported only if a wait is shown
 
         with self._lock:
             queued = any(r.status is JobStatus.QUEUED for r in self.model.rows.values())

@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .dag import topological_order
+from ._dag import topological_order
+from ._models import JobStatus, Priority
+from ._render import STATUS_STYLES
+from ._validation import parse_status
 from .errors import InvalidInputError
-from .models import JobStatus, Priority
-from .notebook_render import STATUS_STYLES
-from .validation import parse_status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,7 +88,7 @@ def plot_throughput(jobs: pd.DataFrame, freq: str = "1min", *, ax: Axes | None =
     if done.empty:
         ax.text(0.5, 0.5, "no finished jobs yet", ha="center", va="center", transform=ax.transAxes)
     else:
-        from .stats import check_frequency
+        from ._stats import check_frequency
 
         check_frequency(freq)
         counts = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import socket
 
-from .embedded import server_binary
+from ._embedded import server_binary
 
 __all__ = ["free_port", "redis_server_binary"]
 

@@ -10,7 +10,7 @@ import redis
 from click.testing import CliRunner, Result
 
 from batch.cli import main
-from eduscribe_sdk.keys import Keys
+from eduscribe_sdk._keys import Keys
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "batch" / "examples"
 

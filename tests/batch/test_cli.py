@@ -16,7 +16,7 @@ import pytest
 from batch import runner
 from batch.display import PlainDisplay
 from eduscribe_sdk import Client
-from eduscribe_sdk.models import JobRecord, JobStatus, JobType, Priority
+from eduscribe_sdk._models import JobRecord, JobStatus, JobType, Priority
 
 from .conftest import Invoke
 

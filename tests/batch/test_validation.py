@@ -183,7 +183,7 @@ def test_row_hashes_and_job_ids_never_change() -> None:
 
     from batch.rows import Row, content_hashes
     from batch.runner import NAMESPACE, _job_id
-    from eduscribe_sdk.models import JobType, Priority
+    from eduscribe_sdk._models import JobType, Priority
 
     text = {"content": "Stacks", "options": {"generateQuiz": True}}
     lecture = Row(2, "l1", JobType.TEXT_NOTES, text, "Lecture 1")

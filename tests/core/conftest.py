@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from eduscribe_sdk import Settings
-from eduscribe_sdk.store import Store, connect
+from eduscribe_sdk._store import Store, connect
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from eduscribe_sdk._processors.base import JobContext
 from eduscribe_sdk.errors import PermanentError, TransientError
-from eduscribe_sdk.processors.base import JobContext
 
 
 def scripted(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:

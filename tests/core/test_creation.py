@@ -15,8 +15,8 @@ from eduscribe_sdk import (
     PriorityNotAllowedError,
     UnknownDependencyError,
 )
-from eduscribe_sdk.creation import WRITE_CHUNK, JobSpec, _Pipeline, create_jobs
-from eduscribe_sdk.store import Store
+from eduscribe_sdk._creation import WRITE_CHUNK, JobSpec, _Pipeline, create_jobs
+from eduscribe_sdk._store import Store
 
 MANY = WRITE_CHUNK * 2 + 10  # three write calls and a check
 

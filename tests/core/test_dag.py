@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from eduscribe_sdk import Client, DependencyCycleError, JobSpec, JobStatus, JobType, Settings
-from eduscribe_sdk.dag import topological_order
+from eduscribe_sdk._dag import topological_order
 from tests.core.jobs import OVERRIDES, plan
 
 

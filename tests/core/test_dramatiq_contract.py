@@ -12,7 +12,7 @@ from dramatiq import worker as dramatiq_worker
 from dramatiq.middleware import Middleware
 
 from eduscribe_sdk import Client, JobFailed, JobStatus, Settings
-from eduscribe_sdk.worker import LOGICAL_QUEUE, WorkerRuntime, middleware_stack
+from eduscribe_sdk._worker import LOGICAL_QUEUE, WorkerRuntime, middleware_stack
 from tests.core.jobs import OVERRIDES, plan
 
 

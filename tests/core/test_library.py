@@ -12,7 +12,7 @@ import pytest
 
 from eduscribe_sdk import Client, ConfigError, JobStatus, Settings
 from eduscribe_sdk._library import FUNCTIONS, LUA_BUILTINS, build_library, call, library
-from eduscribe_sdk.store import SAMPLE_CAP, Store, connect
+from eduscribe_sdk._store import SAMPLE_CAP, Store, connect
 from tests.conftest import RedisServer, system_redis_server
 from tests.core.jobs import OVERRIDES, plan
 from tests.core.lua_names import free_names

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 import pytest
 
 from eduscribe_sdk import JobStatus, JobType, RedisUnavailableError, Settings
-from eduscribe_sdk.creation import JobSpec
-from eduscribe_sdk.store import Settlement, Started, Store, completion, connect, delayed_retry, failure
-from eduscribe_sdk.worker import Settler
+from eduscribe_sdk._creation import JobSpec
+from eduscribe_sdk._store import Settlement, Started, Store, completion, connect, delayed_retry, failure
+from eduscribe_sdk._worker import Settler
 
 
 def create(store: Store, n: int, **kwargs: object) -> list[str]:
@@ -174,7 +174,7 @@ def test_a_worker_fetches_the_next_job_while_the_last_outcome_is_being_recorded(
     consumer already claims the second job for the slot, so the thread finds it waiting."""
     from dataclasses import replace
 
-    from eduscribe_sdk.worker import InProcessWorker
+    from eduscribe_sdk._worker import InProcessWorker
     from tests.core.jobs import OVERRIDES, plan
 
     settings = replace(fast_settings, processor_overrides=OVERRIDES, worker_threads=1)

@@ -18,8 +18,8 @@ from eduscribe_sdk import (
     Settings,
     UnknownDependencyError,
 )
-from eduscribe_sdk.creation import JobSpec
-from eduscribe_sdk.store import Store, connect
+from eduscribe_sdk._creation import JobSpec
+from eduscribe_sdk._store import Store, connect
 
 
 def spec(user: str = "u", **kwargs: object) -> JobSpec:
@@ -338,7 +338,7 @@ def test_a_document_password_never_shows_in_a_record(store: Store, tmp_path: Pat
 
 
 def test_samples_stay_bounded_and_reads_see_the_newest_cap(store: Store) -> None:
-    from eduscribe_sdk.store import SAMPLE_CAP
+    from eduscribe_sdk._store import SAMPLE_CAP
 
     jobs = SAMPLE_CAP + SAMPLE_CAP // 5
     store.create_jobs([spec() for _ in range(jobs)])

@@ -1,4 +1,4 @@
-"""Every function of the Lua library moves jobs only along ``TRANSITIONS`` (models.py), the
+"""Every function of the Lua library moves jobs only along ``TRANSITIONS`` (_models.py), the
 one table of legal moves, which the library gets generated and the docs draw.
 
 Each case puts a job into a status through the real operations, applies one action, and
@@ -20,8 +20,8 @@ import redis
 
 from eduscribe_sdk import InvalidTransitionError, JobNotFoundError, JobSpec, JobStatus, JobType, Settings
 from eduscribe_sdk._library import build_library, call
-from eduscribe_sdk.models import INITIAL_STATUSES, TRANSITIONS
-from eduscribe_sdk.store import SAMPLE_CAP, Store, completion, delayed_retry, failure
+from eduscribe_sdk._models import INITIAL_STATUSES, TRANSITIONS
+from eduscribe_sdk._store import SAMPLE_CAP, Store, completion, delayed_retry, failure
 
 S = JobStatus
 WORKER = "w1"

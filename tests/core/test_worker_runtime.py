@@ -1,4 +1,4 @@
-"""The worker runtime (``eduscribe_sdk/worker``): one middleware per module, refusals with
+"""The worker runtime (``eduscribe_sdk/_worker``): one middleware per module, refusals with
 named errors, the message's acknowledgement, held jobs, and the actor's output going back on
 the run (no warning from dramatiq per job).
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from dramatiq.middleware import Middleware, SkipMessage
 
-import eduscribe_sdk.worker as worker_package
+import eduscribe_sdk._worker as worker_package
 from eduscribe_sdk import (
     Client,
     ConfigError,
@@ -29,8 +29,8 @@ from eduscribe_sdk import (
     Settings,
     UnsupportedOperationError,
 )
-from eduscribe_sdk.store import Settlement, Store
-from eduscribe_sdk.worker import (
+from eduscribe_sdk._store import Settlement, Store
+from eduscribe_sdk._worker import (
     LOGICAL_QUEUE,
     JobLifecycle,
     JobMessage,
@@ -56,8 +56,8 @@ def middleware_by_module() -> dict[str, list[type[Middleware]]]:
 def test_each_middleware_has_a_module_of_its_own() -> None:
     found = middleware_by_module()
     assert all(len(classes) <= 1 for classes in found.values()), found
-    assert found["eduscribe_sdk.worker.lifecycle"] == [JobLifecycle]
-    assert found["eduscribe_sdk.worker.heartbeat"] == [WorkerHeartbeat]
+    assert found["eduscribe_sdk._worker.lifecycle"] == [JobLifecycle]
+    assert found["eduscribe_sdk._worker.heartbeat"] == [WorkerHeartbeat]
 
 
 def test_the_broker_refuses_what_only_the_store_may_do() -> None:

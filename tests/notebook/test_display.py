@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from eduscribe_sdk import JobStatus
-from eduscribe_sdk.notebook_render import job_card_html
+from eduscribe_sdk._render import job_card_html
 from tests.conftest import RedisServer
 
 from .test_progress_model import record
@@ -36,7 +36,7 @@ import eduscribe_sdk
 loaded = sorted(m for m in ("ipywidgets", "pandas") if m in sys.modules)
 
 from eduscribe_sdk import Client, JobStatus
-from eduscribe_sdk.notebook_render import job_card_html
+from eduscribe_sdk._render import job_card_html
 from tests.notebook.test_progress_model import record
 
 def shown(obj):
@@ -108,7 +108,7 @@ def test_registering_the_display_loads_neither_widgets_nor_pandas(in_a_shell: An
     ],
 )
 def test_a_plain_import_loads_no_display_code(tmp_path: Path, before: str, expected: list[str]) -> None:
-    watched = ("IPython", "ipywidgets", "eduscribe_sdk.notebook", "eduscribe_sdk.notebook_render")
+    watched = ("IPython", "ipywidgets", "eduscribe_sdk.notebook", "eduscribe_sdk._render")
     code = f"{before}\nimport json, sys\nimport eduscribe_sdk\n"
     code += f"print(json.dumps([m for m in {watched!r} if m in sys.modules]))"
     assert run_python(code, tmp_path) == expected

@@ -2,7 +2,7 @@
 including inside functions and methods, count).
 
 Data classes and the progress state never import the renderer; HTML is written in one module;
-pandas is imported only by ``stats.py`` and ipywidgets/IPython only by ``notebook.py``.
+pandas is imported only by ``_stats.py`` and ipywidgets/IPython only by ``notebook.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "eduscribe_sdk"
 
 DISPLAY_MODULES = (
-    "eduscribe_sdk.notebook_render",
+    "eduscribe_sdk._render",
     "eduscribe_sdk.notebook",
     "ipywidgets",
     "IPython",
@@ -71,7 +71,7 @@ def imports_in(source: str, package: str, *, typing_imports: bool = True) -> set
         elif isinstance(node, ast.ImportFrom):
             target = _absolute(package, node.level, node.module)
             found.add(target)
-            # `from . import notebook_render` imports a module through its package.
+            # `from . import _render` imports a module through its package.
             found.update(f"{target}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Call) and node.args:
             func, first = node.func, node.args[0]
@@ -91,7 +91,7 @@ def sources() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
 
 
-@pytest.mark.parametrize("name", ["models.py", "progress_model.py"])
+@pytest.mark.parametrize("name", ["_models.py", "_progress.py"])
 def test_data_and_progress_state_never_import_display_code(name: str) -> None:
     wrong = {m for m in imported(PACKAGE / name) if _is_or_inside(m, DISPLAY_MODULES)}
     assert not wrong, f"{name} imports {sorted(wrong)}"
@@ -100,21 +100,21 @@ def test_data_and_progress_state_never_import_display_code(name: str) -> None:
 @pytest.mark.parametrize(
     "lazy",
     [
-        "from .notebook_render import job_card_html",
-        "from . import notebook_render",
-        "import eduscribe_sdk.notebook_render",
-        "importlib.import_module('.notebook_render', __package__)",
+        "from ._render import job_card_html",
+        "from . import _render",
+        "import eduscribe_sdk._render",
+        "importlib.import_module('._render', __package__)",
     ],
 )
 def test_the_import_reader_sees_imports_inside_methods(lazy: str) -> None:
     # The guard above is only as good as this reader: a lazy import in a method must count.
     source = f"class Record:\n    def _repr_html_(self):\n        {lazy}\n"
-    assert "eduscribe_sdk.notebook_render" in imports_in(source, "eduscribe_sdk")
+    assert "eduscribe_sdk._render" in imports_in(source, "eduscribe_sdk")
 
 
 def test_html_is_written_only_by_the_renderer() -> None:
-    # notes/markdown.py writes the notes' own Markdown, which folds long answers in <details>.
-    allowed = {PACKAGE / "notebook_render.py", PACKAGE / "notes" / "markdown.py"}
+    # _notes/markdown.py writes the notes' own Markdown, which folds long answers in <details>.
+    allowed = {PACKAGE / "_render.py", PACKAGE / "_notes" / "markdown.py"}
     offenders = []
     for path in sources():
         tree = ast.parse(path.read_text(), str(path))
@@ -131,7 +131,7 @@ def test_html_is_written_only_by_the_renderer() -> None:
 @pytest.mark.parametrize(
     ("library", "owner"),
     [
-        ("pandas", "eduscribe_sdk.stats"),
+        ("pandas", "eduscribe_sdk._stats"),
         ("ipywidgets", "eduscribe_sdk.notebook"),
         ("IPython", "eduscribe_sdk.notebook"),
     ],

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from eduscribe_sdk._models import JobEvent, JobRecord, JobStatus, JobType, Priority
+from eduscribe_sdk._progress import ProgressModel
 from eduscribe_sdk.errors import InvalidInputError
-from eduscribe_sdk.models import JobEvent, JobRecord, JobStatus, JobType, Priority
-from eduscribe_sdk.progress_model import ProgressModel
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

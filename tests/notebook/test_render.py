@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from eduscribe_sdk.models import JobStatus
-from eduscribe_sdk.notebook_render import (
+from eduscribe_sdk._models import JobStatus
+from eduscribe_sdk._progress import ProgressModel
+from eduscribe_sdk._render import (
     STATUS_STYLES,
     DashboardData,
     dashboard_html,
@@ -23,7 +24,6 @@ from eduscribe_sdk.notebook_render import (
     progress_table_html,
     progress_table_text,
 )
-from eduscribe_sdk.progress_model import ProgressModel
 
 from .test_progress_model import T0, capped_model, event, record
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from eduscribe_sdk.config import Settings
+from eduscribe_sdk._config import Settings
+from eduscribe_sdk._notes import NoteSource
+from eduscribe_sdk._processors import LocalContext, get_processor
+from eduscribe_sdk._processors.documents import process_file
+from eduscribe_sdk._validation import normalize_input
 from eduscribe_sdk.errors import JobCancelled, PermanentError
-from eduscribe_sdk.notes import NoteSource
-from eduscribe_sdk.processors import LocalContext, get_processor
-from eduscribe_sdk.processors.documents import process_file
-from eduscribe_sdk.validation import normalize_input
 
 GERMAN_PDF = "documents/pdf/large/geotopo_lecture_notes_de_117p.pdf"
 
@@ -102,7 +102,7 @@ def test_note_source_carries_options_and_dependencies(
             progress(100.0)
         return {"title": source.title, "markdown": "# x", "language": "en"}
 
-    monkeypatch.setattr("eduscribe_sdk.notes.generate_notes", fake_generate_notes)
+    monkeypatch.setattr("eduscribe_sdk._notes.generate_notes", fake_generate_notes)
     prior = [{"id": "j1", "title": "Intro", "summary": "Before"}]
     ctx = LocalContext(dependencies=prior)
     output = process_file(
@@ -201,7 +201,7 @@ def test_missing_path_is_permanent() -> None:
 
 def test_importing_the_processor_stays_light() -> None:
     code = (
-        "import sys, eduscribe_sdk.processors.documents, eduscribe_sdk.processors.extract;"
+        "import sys, eduscribe_sdk._processors.documents, eduscribe_sdk._processors.extract;"
         "heavy = {'pypdf', 'docx', 'pptx', 'bs4', 'PIL', 'pytesseract', 'lxml'} & set(sys.modules);"
         "assert not heavy, heavy"
     )

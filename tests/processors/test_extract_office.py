@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from eduscribe_sdk._processors.extract import extract_document
 from eduscribe_sdk.errors import PermanentError
-from eduscribe_sdk.processors.extract import extract_document
 
 # --------------------------------------------------------------------------- DOCX
 

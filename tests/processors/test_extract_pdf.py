@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from eduscribe_sdk._processors.extract import extract_document, ocr, pdf
 from eduscribe_sdk.errors import PermanentError
-from eduscribe_sdk.processors.extract import extract_document, ocr, pdf
 
 HAVE_TESSERACT = shutil.which("tesseract") is not None
 needs_tesseract = pytest.mark.skipif(

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eduscribe_sdk._processors.extract import extract_document, sniff_kind
+from eduscribe_sdk._processors.extract.sniff import decode_text
 from eduscribe_sdk.errors import PermanentError
-from eduscribe_sdk.processors.extract import extract_document, sniff_kind
-from eduscribe_sdk.processors.extract.sniff import decode_text
 
 
 def _copy(src: Path, dst: Path) -> Path:

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from eduscribe_sdk.config import Settings
+from eduscribe_sdk._config import Settings
+from eduscribe_sdk._processors import speech
+from eduscribe_sdk._processors.base import LocalContext
 from eduscribe_sdk.errors import JobCancelled, PermanentError
-from eduscribe_sdk.processors import speech
-from eduscribe_sdk.processors.base import LocalContext
 
 JFK_FLAC = "audio/jfk_inaugural_11s.flac"
 JFK_MP4 = "video/jfk_still_image_h264_aac_11s.mp4"
@@ -246,7 +246,7 @@ def test_vad_runs_offline() -> None:
 def _run(
     path: Path, options: dict[str, Any] | None = None, **context: Any
 ) -> tuple[dict[str, Any], LocalContext]:
-    from eduscribe_sdk.processors.media import process_video
+    from eduscribe_sdk._processors.media import process_video
 
     ctx = LocalContext(**context)
     return process_video({"path": str(path), "options": options or {}}, ctx), ctx

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from eduscribe_sdk._processors.subtitles import format_srt, format_subtitles, format_timestamp, format_vtt
 from eduscribe_sdk.errors import InvalidInputError
-from eduscribe_sdk.processors.subtitles import format_srt, format_subtitles, format_timestamp, format_vtt
 
 SEGMENTS = [
     {"start": 0.0, "end": 2.5, "text": " And so my fellow Americans,"},

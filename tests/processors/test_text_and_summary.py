@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from eduscribe_sdk._processors import LocalContext, get_processor
+from eduscribe_sdk._processors.summary import process_summary
+from eduscribe_sdk._processors.text import process_text
+from eduscribe_sdk._validation import normalize_input
 from eduscribe_sdk.errors import JobCancelled, PermanentError
-from eduscribe_sdk.processors import LocalContext, get_processor
-from eduscribe_sdk.processors.summary import process_summary
-from eduscribe_sdk.processors.text import process_text
-from eduscribe_sdk.validation import normalize_input
 
 
 def _text_input(content: str, **options: Any) -> dict[str, Any]:

@@ -16,10 +16,9 @@ import pytest
 import requests
 import responses
 
-from eduscribe_sdk.config import Settings
-from eduscribe_sdk.errors import JobCancelled, PermanentError, TransientError
-from eduscribe_sdk.processors import youtube
-from eduscribe_sdk.processors.youtube import (
+from eduscribe_sdk._config import Settings
+from eduscribe_sdk._processors import youtube
+from eduscribe_sdk._processors.youtube import (
     BLOCKED_RETRY_AFTER_S,
     HTTP_TIMEOUT_S,
     TranscriptSegment,
@@ -28,6 +27,7 @@ from eduscribe_sdk.processors.youtube import (
     make_http_session,
     transcript_languages,
 )
+from eduscribe_sdk.errors import JobCancelled, PermanentError, TransientError
 
 WATCH = "https://www.youtube.com/watch"
 PLAYER = "https://www.youtube.com/youtubei/v1/player"
@@ -450,7 +450,7 @@ def test_unusable_proxy_setting_is_permanent_and_sends_nothing(
 
 
 class FakeNotes:
-    """Stands in for eduscribe_sdk.notes, to check what the processor hands it and keeps."""
+    """Stands in for eduscribe_sdk._notes, to check what the processor hands it and keeps."""
 
     def __init__(self) -> None:
         self.sources: list[Any] = []
@@ -470,8 +470,8 @@ class FakeNotes:
 
 @pytest.fixture
 def fake_notes(monkeypatch: pytest.MonkeyPatch) -> FakeNotes:
-    import eduscribe_sdk.notes as notes
-    from eduscribe_sdk.notes.source import NoteSource
+    import eduscribe_sdk._notes as notes
+    from eduscribe_sdk._notes.source import NoteSource
 
     fake = FakeNotes()
     monkeypatch.setattr(notes, "NoteSource", NoteSource, raising=False)
@@ -483,7 +483,7 @@ def fake_notes(monkeypatch: pytest.MonkeyPatch) -> FakeNotes:
 def test_processor_hands_the_transcript_to_the_note_generator(
     yt: responses.RequestsMock, fake_notes: FakeNotes
 ) -> None:
-    from eduscribe_sdk.processors import LocalContext, get_processor
+    from eduscribe_sdk._processors import LocalContext, get_processor
 
     prior = ({"id": "intro", "title": "Intro", "summary": "before"},)
     ctx = LocalContext(dependencies=prior)
@@ -515,8 +515,8 @@ def test_processor_hands_the_transcript_to_the_note_generator(
 def test_processor_title_url_languages_and_subtitles(
     yt: responses.RequestsMock, asset: Asset, fake_notes: FakeNotes
 ) -> None:
-    from eduscribe_sdk.processors import LocalContext
-    from eduscribe_sdk.processors.youtube import process_youtube
+    from eduscribe_sdk._processors import LocalContext
+    from eduscribe_sdk._processors.youtube import process_youtube
 
     set_player(yt, asset("youtube_ww1_nl_en.innertube.json.static"))
     ctx = LocalContext(title="The Great War")
@@ -537,8 +537,8 @@ def test_processor_title_url_languages_and_subtitles(
 
 
 def test_processor_srt_subtitles(yt: responses.RequestsMock, fake_notes: FakeNotes) -> None:
-    from eduscribe_sdk.processors import LocalContext
-    from eduscribe_sdk.processors.youtube import process_youtube
+    from eduscribe_sdk._processors import LocalContext
+    from eduscribe_sdk._processors.youtube import process_youtube
 
     output = process_youtube({"videoId": VIDEO, "options": {"subtitles": "srt"}}, LocalContext())
     assert output["subtitles"].startswith("1\n00:00:00,000 --> 00:00:01,540\nHey, this is just a test")
@@ -548,8 +548,8 @@ def test_processor_srt_subtitles(yt: responses.RequestsMock, fake_notes: FakeNot
 def test_processor_lets_cancellation_through(
     yt: responses.RequestsMock, fake_notes: FakeNotes, cancel_at: float
 ) -> None:
-    from eduscribe_sdk.processors import LocalContext
-    from eduscribe_sdk.processors.youtube import process_youtube
+    from eduscribe_sdk._processors import LocalContext
+    from eduscribe_sdk._processors.youtube import process_youtube
 
     ctx = LocalContext(cancel_after=cancel_at)
     with pytest.raises(JobCancelled):
@@ -560,8 +560,8 @@ def test_processor_lets_cancellation_through(
 
 
 def test_processor_maps_errors(yt: responses.RequestsMock, asset: Asset, fake_notes: FakeNotes) -> None:
-    from eduscribe_sdk.processors import LocalContext
-    from eduscribe_sdk.processors.youtube import process_youtube
+    from eduscribe_sdk._processors import LocalContext
+    from eduscribe_sdk._processors.youtube import process_youtube
 
     set_player(yt, asset("youtube_transcripts_disabled.innertube.json.static"))
     with pytest.raises(PermanentError, match="subtitles are disabled"):
@@ -572,8 +572,8 @@ def test_processor_maps_errors(yt: responses.RequestsMock, asset: Asset, fake_no
 def test_processor_refuses_a_transcript_without_text(
     yt: responses.RequestsMock, fake_notes: FakeNotes
 ) -> None:
-    from eduscribe_sdk.processors import LocalContext
-    from eduscribe_sdk.processors.youtube import process_youtube
+    from eduscribe_sdk._processors import LocalContext
+    from eduscribe_sdk._processors.youtube import process_youtube
 
     empty = '<?xml version="1.0" encoding="utf-8" ?><transcript><text start="0" dur="1"> </text></transcript>'
     yt.replace(responses.GET, TIMEDTEXT, body=empty)
@@ -582,8 +582,8 @@ def test_processor_refuses_a_transcript_without_text(
 
 
 def test_processor_refuses_a_corrupt_record_permanently(fake_notes: FakeNotes) -> None:
-    from eduscribe_sdk.processors import LocalContext
-    from eduscribe_sdk.processors.youtube import process_youtube
+    from eduscribe_sdk._processors import LocalContext
+    from eduscribe_sdk._processors.youtube import process_youtube
 
     corrupt: list[dict[str, Any]] = [
         {"options": {}},
@@ -596,7 +596,7 @@ def test_processor_refuses_a_corrupt_record_permanently(fake_notes: FakeNotes) -
 
 
 def test_processor_end_to_end_with_the_offline_note_generator(yt: responses.RequestsMock) -> None:
-    from eduscribe_sdk.processors import LocalContext, get_processor
+    from eduscribe_sdk._processors import LocalContext, get_processor
 
     ctx = LocalContext(title="Surface Go review", settings=Settings())  # no API key: offline
     data = {"videoId": VIDEO, "options": {"generateQuiz": True, "subtitles": "srt"}}
@@ -621,9 +621,9 @@ def test_an_offline_worker_fails_at_once_instead_of_retrying_for_minutes() -> No
     """A real failed name lookup (RFC 6761: .invalid never resolves) is permanent."""
     import requests
 
-    from eduscribe_sdk.config import Settings
+    from eduscribe_sdk._config import Settings
+    from eduscribe_sdk._processors.youtube import _map_error
     from eduscribe_sdk.errors import PermanentError
-    from eduscribe_sdk.processors.youtube import _map_error
 
     try:
         requests.get("http://www.youtube.invalid/watch", timeout=5)

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from eduscribe_sdk import Settings
-from eduscribe_sdk.models import JobEvent
-from eduscribe_sdk.store import Store
+from eduscribe_sdk._models import JobEvent
+from eduscribe_sdk._store import Store
 from tests.core.jobs import OVERRIDES
 from tests.workers import WorkerProcess
 

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from batch.cli import main as batch_main
 from eduscribe_sdk import Client, JobStatus
+from eduscribe_sdk._models import JobType
+from eduscribe_sdk._validation import MAX_PROMPT_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS
 from eduscribe_sdk.errors import InvalidInputError
-from eduscribe_sdk.models import JobType
-from eduscribe_sdk.validation import MAX_PROMPT_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS
 from tests.core.jobs import plan
 from tests.reliability.conftest import WorkerProcess
 

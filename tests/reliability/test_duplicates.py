@@ -21,8 +21,8 @@ from dramatiq.message import Message
 from dramatiq.middleware import SkipMessage
 
 from eduscribe_sdk import Client, JobStatus, Settings
-from eduscribe_sdk.store import Store, connect
-from eduscribe_sdk.worker import LOGICAL_QUEUE, JobLifecycle, JobMessage, PriorityBroker, WorkerRuntime
+from eduscribe_sdk._store import Store, connect
+from eduscribe_sdk._worker import LOGICAL_QUEUE, JobLifecycle, JobMessage, PriorityBroker, WorkerRuntime
 from tests.core.jobs import OVERRIDES, plan
 from tests.reliability.conftest import WorkerProcess, events_by_job, wait_for
 

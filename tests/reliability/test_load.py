@@ -8,9 +8,9 @@ import time
 import pytest
 
 from eduscribe_sdk import Client
-from eduscribe_sdk.creation import JobSpec
+from eduscribe_sdk._creation import JobSpec
+from eduscribe_sdk._models import JobType
 from eduscribe_sdk.errors import InvalidTransitionError
-from eduscribe_sdk.models import JobType
 
 #: Measured ~2.6 KB per queued job with a 100-character input (record, indexes, one event).
 MAX_BYTES_PER_JOB = 4096

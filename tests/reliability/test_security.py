@@ -14,7 +14,7 @@ from dataclasses import replace
 import pytest
 
 from eduscribe_sdk import Client, JobStatus, Settings
-from eduscribe_sdk.config import mask_url
+from eduscribe_sdk._config import mask_url
 from eduscribe_sdk.errors import EduscribeError, JobFailed, RedisUnavailableError
 from tests.conftest import RedisServer, free_port
 from tests.core.jobs import OVERRIDES, plan

@@ -40,3 +40,25 @@ def test_bad_input_is_also_a_value_error() -> None:
     assert issubclass(errors.JobTimeout, TimeoutError)
     assert issubclass(errors.RedisUnavailableError, ConnectionError)
     assert issubclass(errors.JobNotFoundError, LookupError)
+
+
+PUBLIC_MODULES = {"actors", "errors", "notebook", "plots", "testing"}
+
+
+def test_implementation_modules_are_private() -> None:
+    """httpx style: a module or package without a leading underscore is public API."""
+    import pkgutil
+
+    names = {info.name for info in pkgutil.iter_modules(eduscribe_sdk.__path__)}
+    assert {n for n in names if not n.startswith("_")} == PUBLIC_MODULES
+    for name in PUBLIC_MODULES:
+        assert f"``{name}``" in (eduscribe_sdk.__doc__ or ""), name
+
+
+def test_a_custom_processor_needs_only_public_names() -> None:
+    def shout(input_data: dict[str, object], ctx: eduscribe_sdk.JobContext) -> dict[str, object]:
+        ctx.progress(50)
+        return {"summary": str(input_data["content"]).upper()}
+
+    processor: eduscribe_sdk.Processor = shout
+    assert processor({"content": "hi"}, eduscribe_sdk.LocalContext("job-1")) == {"summary": "HI"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eduscribe_sdk.notes import detect_language
-from eduscribe_sdk.notes.language import heading, normalize_language, pysbd_language, yake_language
+from eduscribe_sdk._notes import detect_language
+from eduscribe_sdk._notes.language import heading, normalize_language, pysbd_language, yake_language
 
 SAMPLES = {
     "en": "The mitochondrion is the powerhouse of the cell. It produces most of the chemical energy "

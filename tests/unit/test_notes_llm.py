@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from eduscribe_sdk.config import Settings
+from eduscribe_sdk._config import Settings
+from eduscribe_sdk._notes import NoteSource, generate_notes, merge_course_notes
+from eduscribe_sdk._notes import llm as llm_module
 from eduscribe_sdk.errors import PermanentError, TransientError
-from eduscribe_sdk.notes import NoteSource, generate_notes, merge_course_notes
-from eduscribe_sdk.notes import llm as llm_module
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings" / "openai"
 API_KEY = "sk-test-secret-key-0123456789"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from eduscribe_sdk.config import Settings
+from eduscribe_sdk._config import Settings
+from eduscribe_sdk._notes import NoteSource, detect_language, generate_notes, render_markdown
 from eduscribe_sdk.errors import PermanentError
-from eduscribe_sdk.notes import NoteSource, detect_language, generate_notes, render_markdown
 
 OFFLINE = Settings()
 TEXTS = [

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from eduscribe_sdk.config import Settings
-from eduscribe_sdk.notes import NoteSource, generate_notes, merge_course_notes
-from eduscribe_sdk.notes.terms import term_key
-from eduscribe_sdk.notes.words import stopwords
+from eduscribe_sdk._config import Settings
+from eduscribe_sdk._notes import NoteSource, generate_notes, merge_course_notes
+from eduscribe_sdk._notes.terms import term_key
+from eduscribe_sdk._notes.words import stopwords
 
 OFFLINE = Settings()
 EXAMPLES = Path(__file__).resolve().parents[2] / "batch" / "examples"
@@ -121,7 +121,7 @@ def _material(row: dict[str, str]) -> tuple[str, str]:
         return SEARCH_TREES_TRANSCRIPT, "transcript"
     path = EXAMPLES / row["source"]
     if path.suffix == ".pdf":
-        from eduscribe_sdk.processors.extract import extract_document
+        from eduscribe_sdk._processors.extract import extract_document
 
         return extract_document(path).text, "document"
     return path.read_text(encoding="utf-8"), "document"

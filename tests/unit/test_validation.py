@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from eduscribe_sdk._models import JobStatus
+from eduscribe_sdk._validation import MAX_TEXT_CHARS, normalize_input, parse_status
 from eduscribe_sdk.errors import InvalidInputError
-from eduscribe_sdk.models import JobStatus
-from eduscribe_sdk.validation import MAX_TEXT_CHARS, normalize_input, parse_status
 
 
 def test_text_input_is_normalised() -> None:
@@ -76,7 +76,7 @@ def test_paths_must_be_real_non_empty_files_under_the_limit(tmp_path: Path) -> N
 
 def test_importing_the_sdk_does_not_import_heavy_packages() -> None:
     code = (
-        "import sys, eduscribe_sdk, eduscribe_sdk.client, eduscribe_sdk.processors;"
+        "import sys, eduscribe_sdk, eduscribe_sdk._client, eduscribe_sdk._processors;"
         "heavy = {'faster_whisper', 'pypdf', 'av', 'pandas', 'ipywidgets', 'openai',"
         " 'youtube_transcript_api'};"
         "print(sorted(heavy & set(sys.modules)))"

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eduscribe_sdk._validation import normalize_input, parse_youtube_id
 from eduscribe_sdk.errors import InvalidInputError
-from eduscribe_sdk.validation import normalize_input, parse_youtube_id
 
 ID = "dQw4w9WgXcQ"
 ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"

@@ -1,0 +1,581 @@
+"""The SDK's front door: :class:`Client` and the :class:`JobHandle` it hands out."""
+
+from __future__ import annotations
+
+import getpass
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ._config import Settings
+from ._creation import JobSpec
+from ._dag import topological_order
+from ._embedded import EmbeddedServer
+from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
+from ._store import Store, connect
+from ._validation import normalize_input, normalize_title, parse_job_type, parse_status
+from .errors import InvalidInputError, JobFailed, JobTimeout
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ._stats import QueueStats
+    from ._worker import InProcessWorker
+
+__all__ = ["Client", "JobHandle"]
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # getuser raises several types when no name can be found
+        return "anonymous"
+
+
+class JobHandle:
+    """A job you created or looked up. Its fields are a snapshot; :meth:`refresh` updates them."""
+
+    def __init__(self, client: Client, record: JobRecord) -> None:
+        self.client = client
+        self.record = record
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def status(self) -> JobStatus:
+        return self.record.status
+
+    @property
+    def progress(self) -> int:
+        return self.record.progress
+
+    @property
+    def position(self) -> int | None:
+        """Jobs that will start before this one (all tiers), or None when it is not queued."""
+        return self.record.queue_position
+
+    @property
+    def output(self) -> dict[str, Any] | None:
+        return self.record.output_data
+
+    @property
+    def estimated_wait_seconds(self) -> float | None:
+        """Expected seconds until this queued job starts (None when it is not queued)."""
+        return self.client.estimated_wait_seconds(self.record)
+
+    def refresh(self) -> JobHandle:
+        self.record = self.client.get_job(self.id)
+        return self
+
+    def wait(self, timeout: float | None = None) -> JobRecord:
+        self.record = self.client.wait(self.id, timeout=timeout)
+        return self.record
+
+    def cancel(self) -> None:
+        self.client.cancel(self.id)
+        self.refresh()
+
+    def retry(self) -> None:
+        self.client.retry(self.id)
+        self.refresh()
+
+    def __repr__(self) -> str:
+        where = f", position={self.position}" if self.position is not None else ""
+        return (
+            f"<JobHandle {self.id} {self.record.job_type.value} {self.status.value} {self.progress}%{where}>"
+        )
+
+    def card(self) -> Any:
+        """A live job card widget with Cancel / Retry buttons (text outside Jupyter)."""
+        from .notebook import job_card
+
+        return job_card(self.client, self)
+
+
+class Client:
+    """Talks to one EduScribe deployment, or runs an embedded one.
+
+    ``Client()`` with no URL (and no ``EDUSCRIBE_REDIS_URL``) starts an embedded Redis in
+    ``EDUSCRIBE_HOME`` and ``WORKER_MAX_CONCURRENT_JOBS`` in-process worker threads. With a
+    URL it only talks to the deployment; pass ``workers=N`` to also run N job slots here.
+    Use it as a context manager (or call :meth:`close`) to stop what it started.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        user_id: str | None = None,
+        workers: int | None = None,
+        settings: Settings | None = None,
+        prefix: str = "eduscribe",
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self.user_id = user_id or _default_user()
+        self._server: EmbeddedServer | None = None
+        self._worker: InProcessWorker | None = None
+        self.closed = False
+        url = url or self.settings.redis_url
+        if url is None:
+            self._server = EmbeddedServer(self.settings.home)
+            url = self._server.start()
+            if workers is None:
+                workers = self.settings.worker_threads
+        self.settings = replace(self.settings, redis_url=url)
+        try:
+            self._store = Store(connect(url, settings=self.settings), settings=self.settings, prefix=prefix)
+            self._store.ping()
+            if workers:
+                from ._worker import InProcessWorker
+
+                self._worker = InProcessWorker(self._store, settings=self.settings, threads=workers)
+                self._worker.start()
+        except BaseException:
+            self.close()
+            raise
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop in-process workers and the embedded server this client started."""
+        self.closed = True
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop()
+        store = getattr(self, "_store", None)
+        if store is not None:
+            store.redis.close()
+            store.redis.connection_pool.disconnect()
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        return self._store.url
+
+    @property
+    def embedded(self) -> bool:
+        return self._server is not None
+
+    @property
+    def worker_id(self) -> str | None:
+        """The id of this client's in-process worker, if it runs one."""
+        return self._worker.worker_id if self._worker else None
+
+    # --- users ---------------------------------------------------------------------------
+    def set_user_tier(self, user_id: str, tier: Tier | str) -> None:
+        self._store.set_user_tier(user_id, tier)
+
+    def user_tier(self, user_id: str | None = None) -> Tier:
+        return self._store.user_tier(user_id or self.user_id)
+
+    def user_tiers(self) -> dict[str, Tier]:
+        """Every user with a stored tier (the others are ``free``)."""
+        return self._store.user_tiers()
+
+    # --- creating jobs -------------------------------------------------------------------
+    def prepare_job(
+        self,
+        job_type: JobType | str,
+        input_data: Mapping[str, Any] | None,
+        *,
+        id: str = "",
+        priority: Priority | str | None = None,
+        estimated_duration_seconds: float | None = None,
+        depends_on: Sequence[str] = (),
+        title: str | None = None,
+        max_retries: int | None = None,
+        batch_id: str | None = None,
+        user_id: str | None = None,
+    ) -> JobSpec:
+        """Validate one job without creating it (for :meth:`create_jobs`).
+
+        Raises :class:`InvalidInputError` naming the field; checks that need the store
+        (priority allowed for the user, dependencies that exist) happen at creation.
+        """
+        kind = parse_job_type(job_type)
+        data = normalize_input(kind, input_data, max_file_bytes=self.settings.max_file_bytes)
+        if priority is not None:
+            try:
+                priority = Priority(priority)
+            except ValueError:
+                names = ", ".join(p.value for p in Priority)
+                raise InvalidInputError(
+                    f"unknown priority {priority!r} (one of {names})", field="priority"
+                ) from None
+        if isinstance(depends_on, str) or not all(isinstance(d, str) and d for d in depends_on):
+            raise InvalidInputError("must be a list of job ids", field="depends_on")
+        if kind is JobType.COURSE_SUMMARY and not depends_on:
+            raise InvalidInputError("a course_summary job needs at least one dependency", field="depends_on")
+        if max_retries is not None and not (isinstance(max_retries, int) and 0 <= max_retries <= 100):
+            raise InvalidInputError("must be a whole number from 0 to 100", field="max_retries")
+        if estimated_duration_seconds is not None and not (
+            isinstance(estimated_duration_seconds, int | float) and estimated_duration_seconds >= 0
+        ):
+            raise InvalidInputError("must be a number of seconds >= 0", field="estimated_duration_seconds")
+        return JobSpec(
+            job_type=kind,
+            input_data=data,
+            user_id=user_id or self.user_id,
+            id=id,
+            priority=priority,
+            max_retries=self.settings.default_max_retries if max_retries is None else max_retries,
+            estimated_duration_seconds=estimated_duration_seconds,
+            title=normalize_title(title),
+            batch_id=batch_id,
+            depends_on=tuple(dict.fromkeys(depends_on)),
+        )
+
+    def create_job(
+        self,
+        job_type: JobType | str,
+        input_data: Mapping[str, Any] | None = None,
+        *,
+        priority: Priority | str | None = None,
+        estimated_duration_seconds: float | None = None,
+        depends_on: Sequence[str] = (),
+        title: str | None = None,
+        max_retries: int | None = None,
+        user_id: str | None = None,
+        batch_id: str | None = None,
+    ) -> JobHandle:
+        """Validate and enqueue one job (``waiting`` while it has unfinished dependencies)."""
+        spec = self.prepare_job(
+            job_type,
+            input_data,
+            priority=priority,
+            estimated_duration_seconds=estimated_duration_seconds,
+            depends_on=depends_on,
+            title=title,
+            max_retries=max_retries,
+            batch_id=batch_id,
+            user_id=user_id,
+        )
+        ((job_id, _, _),) = self._store.create_jobs([spec])
+        return JobHandle(self, self.get_job(job_id))
+
+    def create_jobs(
+        self, specs: Sequence[JobSpec], *, batch_metadata: Mapping[str, Mapping[str, str]] | None = None
+    ) -> list[str]:
+        """Create many jobs in one atomic step; ``specs`` may depend on each other by ``id``.
+
+        Each spec comes from :meth:`prepare_job` (the batch runner prepares every row first,
+        collecting problems with line numbers); ids are required. ``batch_metadata``
+        ({batch id: {field: value}}, strings) is saved with the jobs, in the same step (for
+        more than 1,000 jobs: with the first 1,000); read it back with :meth:`batch_metadata`.
+        Returns the ids in creation order.
+        """
+        by_id = {spec.id: spec for spec in specs}
+        if len(by_id) != len(specs) or "" in by_id:
+            raise InvalidInputError("every job in a bulk create needs a unique id", field="id")
+        for batch_id, fields in (batch_metadata or {}).items():
+            texts = (batch_id, *fields, *fields.values())
+            if not batch_id or not all(isinstance(text, str) for text in texts):
+                raise InvalidInputError("ids, fields and values must be strings", field="batch_metadata")
+        order = topological_order({spec.id: list(spec.depends_on) for spec in specs})
+        created = self._store.create_jobs([by_id[job_id] for job_id in order], batches=batch_metadata)
+        return [job_id for job_id, _, _ in created]
+
+    def batch_metadata(self, batch_id: str) -> dict[str, str]:
+        """What :meth:`create_jobs` saved for ``batch_id`` (later saves set fields, keep the
+        rest); ``{}`` for a batch never saved, or removed by :meth:`cleanup` with its jobs."""
+        return self._store.batch_meta(batch_id)
+
+    def batch_ids(self) -> list[str]:
+        """Every batch with saved metadata, most recently created first."""
+        return self._store.batch_ids()
+
+    def submit_text(
+        self,
+        content: str,
+        *,
+        title: str | None = None,
+        language: str | None = None,
+        generate_quiz: bool = False,
+        prompt: str | None = None,
+        **kwargs: Any,
+    ) -> JobHandle:
+        return self.create_job(
+            JobType.TEXT_NOTES,
+            {"content": content, "options": _options(language, generate_quiz, prompt)},
+            title=title,
+            **kwargs,
+        )
+
+    def submit_file(
+        self,
+        path: str | Path,
+        *,
+        title: str | None = None,
+        language: str | None = None,
+        generate_quiz: bool = False,
+        prompt: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> JobHandle:
+        options = _options(language, generate_quiz, prompt)
+        if password is not None:
+            options["password"] = password
+        return self.create_job(
+            JobType.FILE_NOTES, {"path": str(path), "options": options}, title=title, **kwargs
+        )
+
+    def submit_video(
+        self,
+        path: str | Path,
+        *,
+        title: str | None = None,
+        language: str | None = None,
+        generate_quiz: bool = False,
+        prompt: str | None = None,
+        subtitles: str | None = None,
+        **kwargs: Any,
+    ) -> JobHandle:
+        options = _options(language, generate_quiz, prompt)
+        if subtitles:
+            options["subtitles"] = subtitles
+        return self.create_job(
+            JobType.VIDEO_NOTES, {"path": str(path), "options": options}, title=title, **kwargs
+        )
+
+    def submit_youtube(
+        self,
+        url_or_id: str,
+        *,
+        title: str | None = None,
+        language: str | None = None,
+        generate_quiz: bool = False,
+        prompt: str | None = None,
+        preferred_languages: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> JobHandle:
+        options = _options(language, generate_quiz, prompt)
+        if preferred_languages:
+            options["preferredLanguages"] = list(preferred_languages)
+        return self.create_job(
+            JobType.YOUTUBE_NOTES, {"youtubeUrl": url_or_id, "options": options}, title=title, **kwargs
+        )
+
+    # --- reading -------------------------------------------------------------------------
+    def get_job(self, job_id: str) -> JobRecord:
+        return self._store.get(job_id)
+
+    def get_jobs(self, job_ids: Sequence[str]) -> list[JobRecord | None]:
+        return self._store.get_many(job_ids)
+
+    def estimated_wait_seconds(self, job: JobRecord | str) -> float | None:
+        """Seconds until a queued job starts: the jobs ahead of it times the mean observed
+        duration of the queued mix (per job type), spread over the live workers' job slots."""
+        from ._stats import estimated_wait_seconds
+
+        record = job if isinstance(job, JobRecord) else self.get_job(job)
+        if record.status is not JobStatus.QUEUED or record.queue_position is None:
+            return None
+        return estimated_wait_seconds(self._store.stats_snapshot(recent=0), record.queue_position)
+
+    def job(self, job_id: str) -> JobHandle:
+        return JobHandle(self, self.get_job(job_id))
+
+    def list_jobs(
+        self,
+        status: JobStatus | str | None = None,
+        page: int = 1,
+        limit: int = 10,
+        *,
+        user_id: str | None = None,
+        batch_id: str | None = None,
+    ) -> list[JobRecord]:
+        """Newest first. ``page`` starts at 1. Filters by one index, then by the others."""
+        if page < 1 or limit < 1:
+            raise InvalidInputError("page and limit must be at least 1", field="page")
+        wanted = parse_status(status) if status is not None else None
+        single_index = sum(x is not None for x in (wanted, user_id, batch_id)) <= 1
+        if single_index:
+            ids = self._store.list_ids(
+                status=wanted, user_id=user_id, batch_id=batch_id, offset=(page - 1) * limit, limit=limit
+            )
+            return [r for r in self._store.get_many(ids) if r is not None]
+        # Several filters: walk the most selective index and filter, page by page.
+        matches: list[JobRecord] = []
+        skip, offset, chunk = (page - 1) * limit, 0, 500
+        while len(matches) < limit:
+            ids = self._store.list_ids(user_id=user_id, batch_id=batch_id, offset=offset, limit=chunk)
+            if not ids:
+                break
+            offset += chunk
+            for record in self._store.get_many(ids):
+                if (
+                    record is None
+                    or (wanted and record.status != wanted)
+                    or (user_id and record.user_id != user_id)
+                ):
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                matches.append(record)
+                if len(matches) == limit:
+                    break
+        return matches
+
+    # --- acting on jobs ------------------------------------------------------------------
+    def cancel(self, job_id: str) -> int:
+        """Cancel a job that has not finished; returns how many dependents were skipped."""
+        return self._store.cancel(job_id)
+
+    def retry(self, job_id: str) -> list[str]:
+        """Put a failed, cancelled or skipped job back in line (with what it needs)."""
+        return self._store.retry(job_id)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
+        """Block until the job finished; return its record or raise JobFailed / JobTimeout."""
+        (record,) = self.wait_all([job_id], timeout=timeout, raise_on_failure=True)
+        return record
+
+    def wait_all(
+        self, job_ids: Iterable[str], timeout: float | None = None, *, raise_on_failure: bool = False
+    ) -> list[JobRecord]:
+        """Block until every job finished; woken by the event stream, not by polling."""
+        ids = list(dict.fromkeys(job_ids))
+        deadline = None if timeout is None else time.monotonic() + timeout
+        cursor = self._store.last_event_id()
+        records = {r.id: r for r in self._records(ids)}
+        pending = {i for i, r in records.items() if not r.finished}
+        last_full_check = time.monotonic()
+        while pending:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise JobTimeout(
+                    sorted(pending)[0] if len(pending) == 1 else f"{len(pending)} jobs", timeout or 0
+                )
+            block = 1000 if remaining is None else max(1, int(min(remaining, 1.0) * 1000))
+            events = self._store.read_events(cursor, block_ms=block)
+            touched = set()
+            if events:
+                cursor = events[-1].id
+                touched = {e.job_id for e in events if e.job_id in pending and e.status and e.status.finished}
+            # The stream is capped: re-read everything now and then so no event can be missed.
+            if time.monotonic() - last_full_check > 5:
+                touched, last_full_check = set(pending), time.monotonic()
+            if touched:
+                for record in self._records(sorted(touched)):
+                    records[record.id] = record
+                    if record.finished:
+                        pending.discard(record.id)
+        result = [records[i] for i in ids]
+        if raise_on_failure:
+            for record in result:
+                if record.status is not JobStatus.COMPLETED:
+                    raise JobFailed(record)
+        return result
+
+    def _records(self, ids: Sequence[str]) -> list[JobRecord]:
+        from .errors import JobNotFoundError
+
+        found = self._store.get_many(ids)
+        for job_id, record in zip(ids, found, strict=True):
+            if record is None:
+                raise JobNotFoundError(job_id)
+        return [r for r in found if r is not None]
+
+    def watch(
+        self, job_ids: Iterable[str] | None = None, *, since: str = "$", timeout: float | None = None
+    ) -> Iterator[JobEvent]:
+        """Live job events; resume after a disconnect with ``since=<last event id>``.
+
+        Ends after ``timeout`` seconds without a matching event, or when every watched job
+        has finished; runs forever when neither applies.
+        """
+        wanted = set(job_ids) if job_ids is not None else None
+        unfinished = set(wanted or ())
+        cursor = self._store.last_event_id() if since == "$" else since
+        quiet_since = time.monotonic()
+        while True:
+            events = self._store.read_events(cursor, block_ms=500)
+            for event in events:
+                cursor = event.id
+                if wanted is None or event.job_id in wanted:
+                    quiet_since = time.monotonic()
+                    yield event
+                    if event.status and event.status.finished:
+                        unfinished.discard(event.job_id)
+            if not events and unfinished:
+                # Caught up with the stream: a job that finished before we looked (or whose
+                # events were trimmed) ends the watch too.
+                unfinished -= {r.id for r in self._records(sorted(unfinished)) if r.finished}
+            if wanted is not None and not unfinished:
+                return
+            if timeout is not None and time.monotonic() - quiet_since > timeout:
+                return
+
+    def cleanup(self, older_than_days: float = 30) -> int:
+        """Delete jobs that finished more than ``older_than_days`` ago; returns how many."""
+        if older_than_days < 0:
+            raise InvalidInputError("must be >= 0", field="older_than_days")
+        return self._store.cleanup(datetime.now(UTC) - timedelta(days=older_than_days))
+
+    # --- analytics (pandas) --------------------------------------------------------------
+    def stats(self) -> QueueStats:
+        from ._stats import queue_stats
+
+        return queue_stats(self._store)
+
+    def stats_frame(self, by: Sequence[str] = ("priority", "job_type")) -> pd.DataFrame:
+        from ._stats import stats_frame
+
+        return stats_frame(self._store, by=by)
+
+    def jobs_frame(
+        self,
+        *,
+        status: JobStatus | str | None = None,
+        user_id: str | None = None,
+        batch_id: str | None = None,
+        limit: int = 1000,
+        notes: bool = False,
+    ) -> pd.DataFrame:
+        from ._stats import jobs_frame
+
+        records = self.list_jobs(status, 1, limit, user_id=user_id, batch_id=batch_id)
+        return jobs_frame(records, notes=notes)
+
+    def workers(self) -> pd.DataFrame:
+        from ._stats import workers_frame
+
+        return workers_frame(self._store.workers(), heartbeat_timeout_s=self.settings.heartbeat_timeout_s)
+
+    # --- notebooks -----------------------------------------------------------------------
+    def progress_table(self, jobs: Iterable[JobHandle | str] | None = None) -> Any:
+        from .notebook import progress_table
+
+        return progress_table(self, jobs)
+
+    def dashboard(self) -> Any:
+        from .notebook import dashboard
+
+        return dashboard(self)
+
+
+def _options(language: str | None, generate_quiz: bool, prompt: str | None) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if language:
+        options["language"] = language
+    if generate_quiz:
+        options["generateQuiz"] = True
+    if prompt:
+        options["prompt"] = prompt
+    return options

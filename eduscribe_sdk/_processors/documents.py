@@ -1,0 +1,64 @@
+"""``file_notes``: notes from a PDF, DOCX, PPTX, HTML, TXT or Markdown file.
+
+Progress: 0-70 % while the text is extracted (by page or slide), 70-100 % while the notes
+are generated. Every failure is a :class:`~eduscribe_sdk.errors.PermanentError` naming the
+file and the reason: a broken or encrypted file does not get better by retrying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import PermanentError
+from .base import JobContext
+from .extract import ExtractedDocument, extract_document
+
+__all__ = ["EXTRACTION_SHARE", "extract_for_job", "process_file"]
+
+#: Share of the job's progress bar spent on extraction; note generation gets the rest.
+EXTRACTION_SHARE = 70.0
+
+
+def extract_for_job(input_data: Mapping[str, Any], ctx: JobContext) -> ExtractedDocument:
+    """Extract the document named by a normalised ``file_notes`` input, reporting to ``ctx``."""
+    path = input_data.get("path")
+    if not isinstance(path, str) or not path:
+        raise PermanentError("input_data.path is missing; file_notes needs the path of a document")
+    options: Mapping[str, Any] = input_data.get("options") or {}
+    password = options.get("password")
+    language = options.get("language")
+    return extract_document(
+        path,
+        password=password if isinstance(password, str) else None,
+        language=language if isinstance(language, str) else None,
+        progress=lambda percent: ctx.progress(percent * EXTRACTION_SHARE / 100.0),
+        max_bytes=ctx.settings.max_file_bytes,
+    )
+
+
+def process_file(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
+    from .._notes import NoteSource, generate_notes
+
+    document = extract_for_job(input_data, ctx)
+    path = Path(str(input_data["path"]))
+    options: Mapping[str, Any] = input_data.get("options") or {}
+    source = NoteSource(
+        kind="document",
+        text=document.text,
+        title=ctx.title or document.title or path.stem,
+        language=options.get("language"),
+        generate_quiz=bool(options.get("generateQuiz", False)),
+        prompt=options.get("prompt"),
+        prior_notes=ctx.dependencies,
+    )
+    rest = 100.0 - EXTRACTION_SHARE
+    notes: dict[str, Any] = generate_notes(
+        source,
+        settings=ctx.settings,
+        progress=lambda percent: ctx.progress(EXTRACTION_SHARE + percent * rest / 100.0),
+    )
+    output = dict(notes)
+    output["source"] = {**document.source_metadata(), "file": path.name}
+    return output

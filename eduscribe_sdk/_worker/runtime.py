@@ -1,0 +1,73 @@
+"""What one worker process's broker, consumer and middleware share.
+
+dramatiq hands each hook the ``dramatiq.Broker`` and nothing else. EduScribe's middleware
+and consumer are constructed with a :class:`WorkerRuntime` instead, so that no hook has to
+downcast the broker to reach the store, the settler, the worker id or the jobs it holds.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import TYPE_CHECKING
+
+from .._config import Settings
+from .._store import Store
+from ..errors import ConfigError
+from .settling import Settler
+
+if TYPE_CHECKING:
+    from .consumer import PriorityConsumer
+
+__all__ = ["WorkerRuntime"]
+
+
+class WorkerRuntime:
+    """One worker process: its identity, its store, its settler and the jobs it holds."""
+
+    def __init__(self, store: Store | None, settings: Settings) -> None:
+        self.settings = settings
+        # Unique per process start: a restarted worker with the same WORKER_ID must not be
+        # mistaken for the old one, whose jobs the maintenance pass has to requeue.
+        self.worker_id = f"{settings.worker_id}/{uuid.uuid4().hex[:6]}"
+        self._store = store
+        self._settler: Settler | None = None
+        #: The consumer fetching for this process now (dramatiq replaces it after a connection error).
+        self.consumer: PriorityConsumer | None = None
+        # Jobs handed to worker threads and not yet acknowledged. Shared by successive
+        # consumers: dramatiq restarts a consumer while worker threads still run its messages.
+        self.outstanding: set[str] = set()
+        self.outstanding_lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise ConfigError(
+                "the EduScribe worker has no Redis: set it, or start a Client() first so that "
+                "the embedded server's URL file exists",
+                setting="EDUSCRIBE_REDIS_URL",
+            )
+        return self._store
+
+    @property
+    def settler(self) -> Settler:
+        """Records how attempts end; threads finishing together share one call."""
+        if self._settler is None:
+            self._settler = Settler(self.store, self.worker_id, on_queued=self._slot_freeing)
+        return self._settler
+
+    def settling(self) -> int:
+        """Job slots whose job has finished running and whose outcome is being recorded."""
+        return self._settler.settling if self._settler is not None else 0
+
+    def _slot_freeing(self) -> None:
+        # A job has finished running: its consumer may fetch the next one while the outcome
+        # is being recorded, so that the thread finds work waiting when it is done.
+        consumer = self.consumer
+        if consumer is not None:
+            consumer.slot_freed.set()
+
+    def held_job_ids(self) -> list[str] | None:
+        """Jobs this worker process holds (fetched, running or settling), or None if unknown."""
+        consumer = self.consumer
+        return consumer.held() if consumer is not None else None
