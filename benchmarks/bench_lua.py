@@ -38,9 +38,11 @@ PHASES = ("create", "fetch3", "progress", "settle1", "settle4", "tiny job")
 # Runs in the tree's own interpreter process: reads a phase name per line, answers "done".
 _WORKLOAD = r"""
 import json, sys
-from eduscribe_sdk.store import Store, completion, connect
-from eduscribe_sdk.creation import JobSpec
-from eduscribe_sdk.models import JobType
+from eduscribe_sdk import JobSpec, JobType
+try:
+    from eduscribe_sdk._store import Store, completion, connect
+except ImportError:  # versions from before the implementation modules were private
+    from eduscribe_sdk.store import Store, completion, connect
 
 url, n = sys.argv[1], int(sys.argv[2])
 store = Store(connect(url))
