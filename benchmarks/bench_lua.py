@@ -38,11 +38,14 @@ PHASES = ("create", "fetch3", "progress", "settle1", "settle4", "tiny job")
 # Runs in the tree's own interpreter process: reads a phase name per line, answers "done".
 _WORKLOAD = r"""
 import json, sys
+import importlib, os
+import eduscribe_sdk
 from eduscribe_sdk import JobSpec, JobType
-try:
-    from eduscribe_sdk._store import Store, completion, connect
-except ImportError:  # versions from before the implementation modules were private
-    from eduscribe_sdk.store import Store, completion, connect
+# By the files of this tree: an import that fails here would be served from the editable
+# install's tree instead. Versions before the implementation modules went private: store.
+private = os.path.exists(os.path.join(os.path.dirname(eduscribe_sdk.__file__), "_store.py"))
+store_module = importlib.import_module("eduscribe_sdk._store" if private else "eduscribe_sdk.store")
+Store, completion, connect = store_module.Store, store_module.completion, store_module.connect
 
 url, n = sys.argv[1], int(sys.argv[2])
 store = Store(connect(url))
