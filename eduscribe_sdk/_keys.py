@@ -171,7 +171,8 @@ def lua_key_functions() -> str:
     for name, template in _TEMPLATES.items():
         head, hole, tail = template.partition("{}")
         if not _PLAIN_LUA_TEXT.fullmatch(head + tail):
-            raise ValueError(f"key template {template!r} would need escaping in a Lua string")
+            # A template is ours, not a user's: this guards the table above against an edit.
+            raise AssertionError(f"key template {template!r} would need escaping in a Lua string")
         if hole:
             body = f"P .. ':{head}' .. x" + (f" .. '{tail}'" if tail else "")
             lines.append(f"local function k_{name}(x) return {body} end")
