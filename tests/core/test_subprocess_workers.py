@@ -25,6 +25,9 @@ def spawn(redis_url: str, tmp_path: Path) -> Iterator[object]:
     yield start
     for worker in started:
         worker.stop()
+    # Shown by pytest only when the test failed: what the workers said.
+    for log in dict.fromkeys(worker.log for worker in started):
+        print(f"--- {log} (last 4,000 characters)\n{log.read_text(errors='replace')[-4000:]}")
 
 
 def wait_for(predicate: object, timeout: float, what: str) -> None:
