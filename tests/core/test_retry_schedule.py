@@ -1,6 +1,6 @@
 """The retry schedule as Redis stores it.
 
-A transient failure puts the job in the delayed set, due ``retry_delay_ms × 2^retries`` after
+A transient failure puts the job in the delayed set, due ``retry_delay_ms * 2**retries`` after
 the failure (plus up to 25 % jitter), never later than ``max_retry_delay_ms`` (plus jitter) and
 never sooner than the error's ``retry_after``. Each test reads the due time (the delayed set's
 score) against the moment the record says the job started retrying (``updated_at``), both
