@@ -35,22 +35,41 @@ def _started(job_id: str = "job-1") -> Started:
     )
 
 
+class CountingStore(Store):
+    """The real store, noting when each progress report was attempted."""
+
+    attempts: list[float]
+
+    def report_progress(self, job_id: str, attempt: int, percent: int) -> str:
+        self.attempts.append(time.monotonic())
+        return super().report_progress(job_id, attempt, percent)
+
+
 def test_progress_report_while_redis_is_down_does_not_raise(
     fast_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Given: a run whose Redis is gone (nothing listens on its port)
     settings = replace(fast_settings, socket_timeout_s=1.0)
-    store = Store(connect(f"redis://127.0.0.1:{free_port()}/0", settings=settings), settings=settings)
+    store = CountingStore(connect(f"redis://127.0.0.1:{free_port()}/0", settings=settings), settings=settings)
+    store.attempts = []
     run = JobRun(_started(), store, "w/1", settings)
 
-    # When: the processor reports progress, again and again
+    # When: the processor keeps reporting progress until four reports were tried on Redis
+    deadline = time.monotonic() + 30
     with caplog.at_level(logging.WARNING, logger="eduscribe"):
-        for percent in range(1, 40):
+        percent = 0
+        while len(store.attempts) < 4 and time.monotonic() < deadline:
+            percent = percent % 98 + 1
             run.progress(percent)
 
-    # Then: no exception reached the processor, and the outage was logged once, not per report
+    # Then: no exception reached the processor; the outage was logged once, not per report;
+    # the reports in between were dropped without trying, with a doubling pause
+    assert len(store.attempts) == 4
     dropped = [r for r in caplog.records if "progress" in r.getMessage()]
     assert len(dropped) == 1, [r.getMessage() for r in caplog.records]
+    gaps = [b - a for a, b in zip(store.attempts, store.attempts[1:], strict=False)]
+    assert gaps[0] >= 0.5
+    assert gaps[1] >= 1.8 * gaps[0] and gaps[2] >= 1.8 * gaps[1], gaps
 
 
 def test_redis_kill9_and_restart_during_500_running_jobs_fails_nothing_runs_nothing_twice(
