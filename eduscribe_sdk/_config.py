@@ -98,6 +98,9 @@ class Settings:
     #: job_type -> "module:function": run your own processor for a job type (an extension
     #: point for custom pipelines; the test suite uses it for controllable jobs).
     processor_overrides: Mapping[str, str] = field(default_factory=dict)
+    #: How long a worker keeps retrying to record a finished job's outcome while Redis is
+    #: unreachable (a restart, a failover) before giving up on it.
+    outage_window_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -125,6 +128,7 @@ class Settings:
             max_file_bytes=_int(env, "EDUSCRIBE_MAX_FILE_MB", 200, minimum=1) * 1024 * 1024,
             youtube_proxy=_str(env, "EDUSCRIBE_YOUTUBE_PROXY"),
             processor_overrides=_overrides(env.get("EDUSCRIBE_PROCESSORS", "")),
+            outage_window_s=_int(env, "EDUSCRIBE_OUTAGE_WINDOW_SECONDS", 60, minimum=0),
         )
         return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
 

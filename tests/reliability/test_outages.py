@@ -1,0 +1,122 @@
+"""Redis outages while jobs run: nothing fails, nothing runs twice, nothing is lost.
+
+A progress report while Redis is down is dropped (the processor never sees the outage);
+the outcome of a finished attempt waits for Redis (``Settings.outage_window_s``) instead of
+failing or re-running the job. The server runs with ``--appendonly yes --appendfsync
+everysec`` and is restarted on the same port and data folder, as a supervisor would.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from eduscribe_sdk import Client, JobStatus, Settings
+from eduscribe_sdk._models import JobType
+from eduscribe_sdk._store import Started, Store, connect
+from eduscribe_sdk._worker import JobRun
+from eduscribe_sdk.testing import free_port
+from tests.reliability.conftest import wait_for
+from tests.reliability.outage_jobs import PROCESSORS, logged_plan, runs_per_job
+from tests.reliability.test_redis_restart import RestartableRedis, aof_redis, restart_settings
+from tests.workers import WorkerProcess
+
+__all__ = ["aof_redis", "restart_settings"]  # fixtures shared with test_redis_restart
+
+
+def _started(job_id: str = "job-1") -> Started:
+    return Started(
+        id=job_id, attempt=1, job_type=JobType.TEXT_NOTES, input_data={}, title=None, dependencies=[]
+    )
+
+
+class CountingStore(Store):
+    """The real store, noting when each progress report was attempted."""
+
+    attempts: list[float]
+
+    def report_progress(self, job_id: str, attempt: int, percent: int) -> str:
+        self.attempts.append(time.monotonic())
+        return super().report_progress(job_id, attempt, percent)
+
+
+def test_progress_report_while_redis_is_down_does_not_raise(
+    fast_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given: a run whose Redis is gone (nothing listens on its port)
+    settings = replace(fast_settings, socket_timeout_s=1.0)
+    store = CountingStore(connect(f"redis://127.0.0.1:{free_port()}/0", settings=settings), settings=settings)
+    store.attempts = []
+    run = JobRun(_started(), store, "w/1", settings)
+
+    # When: the processor keeps reporting progress until four reports were tried on Redis
+    deadline = time.monotonic() + 30
+    with caplog.at_level(logging.WARNING, logger="eduscribe"):
+        percent = 0
+        while len(store.attempts) < 4 and time.monotonic() < deadline:
+            percent = percent % 98 + 1
+            run.progress(percent)
+
+    # Then: no exception reached the processor; the outage was logged once, not per report;
+    # the reports in between were dropped without trying, with a doubling pause
+    assert len(store.attempts) == 4
+    dropped = [r for r in caplog.records if "progress" in r.getMessage()]
+    assert len(dropped) == 1, [r.getMessage() for r in caplog.records]
+    gaps = [b - a for a, b in zip(store.attempts, store.attempts[1:], strict=False)]
+    assert gaps[0] >= 0.5
+    assert gaps[1] >= 1.8 * gaps[0] and gaps[2] >= 1.8 * gaps[1], gaps
+
+
+def test_redis_kill9_and_restart_during_500_running_jobs_fails_nothing_runs_nothing_twice(
+    aof_redis: RestartableRedis, restart_settings: Settings, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs.log"
+    workers = [
+        WorkerProcess(
+            aof_redis.url,
+            tmp_path / "home",
+            threads=8,
+            name=f"w{i}",
+            env={"EDUSCRIBE_PROCESSORS": PROCESSORS},
+        )
+        for i in range(3)
+    ]
+    try:
+        with Client(aof_redis.url, user_id="tester", workers=0, settings=restart_settings) as client:
+            # Given: 500 jobs reporting progress five times a second, half of them with no retry
+            # to spare (a failure would show), on 24 job slots in three worker processes
+            specs = [
+                client.prepare_job(
+                    "text_notes",
+                    logged_plan(runs, sleep=1.0, steps=5),
+                    id=f"job-{i:03d}",
+                    max_retries=0 if i % 2 else 3,
+                )
+                for i in range(500)
+            ]
+            ids = client.create_jobs(specs)
+            wait_for(lambda: client._store.count(status="completed") >= 60, 120, "jobs to complete")
+            time.sleep(1.2)  # what ran so far is on disk (AOF everysec)
+
+            # When: Redis is killed (no goodbye) with ~24 jobs running, and comes back 2.5 s later
+            aof_redis.stop(signal.SIGKILL)
+            time.sleep(2.5)
+            aof_redis.start()
+
+            # Then: every job completed, each ran exactly once
+            records = client.wait_all(ids, timeout=180)
+            not_completed = {r.id: r.status.value for r in records if r.status is not JobStatus.COMPLETED}
+            assert not_completed == {}
+            counts = runs_per_job(runs)
+            assert {job: n for job, n in counts.items() if n != 1} == {}, "jobs that ran more than once"
+            assert set(counts) == set(ids)
+            assert all(r.retry_count == 0 for r in records)
+            assert all(w.alive for w in workers)
+    finally:
+        for worker in workers:
+            worker.stop()
