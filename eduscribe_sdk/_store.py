@@ -321,6 +321,23 @@ class Store:
             args += [int(grace_s * 1000), *held]
         return int(self._call("worker", args))
 
+    def reconcile(
+        self, worker_id: str, running: Sequence[tuple[str, int]], settled: Sequence[tuple[str, int]]
+    ) -> list[str]:
+        """After Redis lost its last writes: take back this worker's lost claims of the
+        ``running`` (job, attempt) pairs; return the ``settled`` jobs whose outcome was lost
+        (see reconcile.lua)."""
+        args: list[Any] = [worker_id]
+        for kind, pairs in (("run", running), ("done", settled)):
+            for job_id, attempt in pairs:
+                args += [kind, job_id, attempt]
+        return [str(job_id) for job_id in self._call("reconcile", args)]
+
+    @_reaches_redis
+    def server_id(self) -> str:
+        """The server's run id: it changes when Redis restarts or another server takes over."""
+        return str(self.redis.info("server")["run_id"])
+
     def leave(self, worker_id: str) -> int:
         return int(self._call("worker", ["leave", worker_id]))
 
