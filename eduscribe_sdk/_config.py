@@ -34,8 +34,8 @@ def mask_url(url: str | None) -> str:
     if parts.password is None:
         return url
     user = parts.username or ""
-    host = parts.hostname or ""
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    # The hosts as written: a Sentinel URL lists several, which urlsplit's port cannot parse.
+    netloc = f"{user}:***@{parts.netloc.rpartition('@')[2]}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 

@@ -59,6 +59,7 @@ FUNCTIONS = (
     "stats",
     "cleanup",
     "worker",
+    "reconcile",
 )
 #: Names every library function may use without defining them: Redis's Lua 5.1 sandbox.
 LUA_BUILTINS = frozenset(

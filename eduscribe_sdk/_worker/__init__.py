@@ -9,6 +9,8 @@
 ``lifecycle.py``   :class:`JobLifecycle` middleware: accepts the claim, records the outcome
 ``heartbeat.py``   :class:`WorkerHeartbeat` middleware: registration and heartbeats
 ``settling.py``    :class:`Settler`: group commit of outcomes
+``outage.py``      riding out a Redis outage: progress dropped, outcomes retried (a window)
+``outcomes.py``    :class:`OutcomeLog`: repairs claims and outcomes a Redis restart lost
 ``run.py``         :class:`JobRun`: one attempt, the processor's ``JobContext``
 ``actors.py``      one actor per job type, all with the body :func:`run_job`
 ``build.py``       :func:`middleware_stack` and :func:`build_broker`

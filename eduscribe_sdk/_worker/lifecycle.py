@@ -76,6 +76,7 @@ class JobLifecycle(Middleware):
         if started is None:
             raise SkipMessage(f"job {message.message_id} is finished, cancelled or running elsewhere")
         runtime = self.runtime
+        runtime.outcomes.running(started.id, started.attempt)
         message.accept(JobRun(started, runtime.store, runtime.worker_id, runtime.settings))
 
     def _current_claim(self, message: JobMessage) -> Started | None:

@@ -12,7 +12,7 @@ and an idle worker pays nothing extra: a lone settlement goes out at once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .._store import Settlement, Store
 
@@ -32,10 +32,18 @@ class _Pending:
 class Settler:
     """Settles attempts of one worker; calls from many threads share round trips."""
 
-    def __init__(self, store: Store, worker_id: str, *, on_queued: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        worker_id: str,
+        *,
+        on_queued: Callable[[], None] | None = None,
+        on_settled: Callable[[Sequence[Settlement]], None] | None = None,
+    ) -> None:
         self.store = store
         self.worker_id = worker_id
         self._on_queued = on_queued
+        self._on_settled = on_settled
         self._changed = threading.Condition()
         self._queue: list[_Pending] = []
         self._in_flight = False
@@ -65,6 +73,8 @@ class Settler:
         error: BaseException | None = None
         try:
             verdicts = self.store.settle_many(self.worker_id, [p.settlement for p in batch])
+            if self._on_settled is not None:
+                self._on_settled([p.settlement for p, ok in zip(batch, verdicts, strict=False) if ok])
         except BaseException as exc:  # every waiter gets it, and the next caller can go on
             error = exc
         finally:

@@ -9,6 +9,7 @@ everysec`` and is restarted on the same port and data folder, as a supervisor wo
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import time
 from dataclasses import replace
@@ -120,3 +121,61 @@ def test_redis_kill9_and_restart_during_500_running_jobs_fails_nothing_runs_noth
     finally:
         for worker in workers:
             worker.stop()
+
+
+# --- writes lost with Redis's last second (a host crash with appendfsync everysec) -----------
+
+
+def _lose_writes_since(snapshot: Path, aof_redis: RestartableRedis) -> None:
+    """Kill Redis and bring it back from ``snapshot``: what a host crash may do."""
+    aof_redis.stop(signal.SIGKILL)
+    shutil.rmtree(aof_redis.workdir)
+    shutil.copytree(snapshot, aof_redis.workdir)
+    aof_redis.start()
+
+
+def test_an_outcome_lost_with_the_last_second_is_recorded_again_not_run_again(
+    aof_redis: RestartableRedis, restart_settings: Settings, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs.log"
+    settings = replace(restart_settings, processor_overrides={"text_notes": PROCESSORS.split("=")[1]})
+    with Client(aof_redis.url, user_id="tester", workers=1, settings=settings) as client:
+        # Given: a job that started (on disk) and then completed (not on disk yet)
+        job = client.create_job("text_notes", logged_plan(runs, sleep=2.5, steps=1))
+        wait_for(lambda: job.refresh().status is JobStatus.PROCESSING, 30, "the job to start")
+        time.sleep(1.2)  # the claim is on disk (AOF everysec)
+        snapshot = tmp_path / "aof-snapshot"
+        shutil.copytree(aof_redis.workdir, snapshot)
+        assert client.wait(job.id, timeout=30).status is JobStatus.COMPLETED
+
+        # When: Redis comes back without the completion
+        _lose_writes_since(snapshot, aof_redis)
+        assert client.get_job(job.id).status is JobStatus.PROCESSING
+
+        # Then: the worker records its outcome again; the job does not run a second time
+        record = client.wait(job.id, timeout=30)
+        assert record.status is JobStatus.COMPLETED and record.output_data
+        assert runs_per_job(runs) == {job.id: 1}
+
+
+def test_a_claim_and_outcome_lost_with_the_last_second_are_taken_back_not_run_again(
+    aof_redis: RestartableRedis, restart_settings: Settings, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs.log"
+    settings = replace(restart_settings, processor_overrides={"text_notes": PROCESSORS.split("=")[1]})
+    with Client(aof_redis.url, user_id="tester", workers=0, settings=settings) as client:
+        # Given: a queued job (on disk) that a worker then claimed and completed (not on disk)
+        job = client.create_job("text_notes", logged_plan(runs, sleep=0.5, steps=1))
+        time.sleep(1.2)  # the creation is on disk (AOF everysec)
+        snapshot = tmp_path / "aof-snapshot"
+        shutil.copytree(aof_redis.workdir, snapshot)
+        with Client(aof_redis.url, user_id="tester", workers=1, settings=settings) as worker:
+            assert client.wait(job.id, timeout=30).status is JobStatus.COMPLETED
+
+            # When: Redis comes back with the job queued again, as if it never ran
+            _lose_writes_since(snapshot, aof_redis)
+
+            # Then: the worker takes it back and records its outcome; it does not run again
+            record = client.wait(job.id, timeout=30)
+            assert record.status is JobStatus.COMPLETED and record.worker_id == worker.worker_id
+            assert runs_per_job(runs) == {job.id: 1}
