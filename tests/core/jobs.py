@@ -2,8 +2,9 @@
 
 Each reads a small JSON instruction from a text job's ``content``, so a test states what
 the job should do: sleep, fail permanently, fail transiently N times, or succeed. With
-``markers`` (a folder), each run leaves ``run-<n>.started`` when it begins and ``run-<n>.ended``
-(holding ``completed`` or the exception's name) when it ends, for tests to wait on.
+``markers`` (a folder), each run leaves ``run-<n>.started`` (its pid and start time) when it
+begins and ``run-<n>.ended`` (``completed`` or the exception's name, and the time) when it
+ends, for tests to wait on.
 """
 
 from __future__ import annotations
@@ -57,10 +58,12 @@ def plan(**instructions: Any) -> dict[str, Any]:
 
 
 def _marked(plan: dict[str, Any], input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
+    import os  # here, not at the top: other helpers of this module import it too
+
     folder = Path(plan.pop("markers"))
     folder.mkdir(parents=True, exist_ok=True)
     run = 1 + len(list(folder.glob("run-*.started")))
-    (folder / f"run-{run}.started").write_text("")
+    _write(folder / f"run-{run}.started", f"{os.getpid()} {time.time()}")
     outcome = "completed"
     try:
         return scripted({**input_data, "content": json.dumps(plan)}, ctx)
@@ -68,6 +71,11 @@ def _marked(plan: dict[str, Any], input_data: Mapping[str, Any], ctx: JobContext
         outcome = type(e).__name__
         raise
     finally:
-        # Written whole, then renamed: a waiting test never reads a half-written file.
-        (folder / f"run-{run}.ending").write_text(outcome)
-        (folder / f"run-{run}.ending").replace(folder / f"run-{run}.ended")
+        _write(folder / f"run-{run}.ended", f"{outcome} {time.time()}")
+
+
+def _write(path: Path, text: str) -> None:
+    # Written whole, then renamed: a waiting test never reads a half-written file.
+    partial = path.with_suffix(".partial")
+    partial.write_text(text)
+    partial.replace(path)
