@@ -118,10 +118,12 @@ def test_two_workers_racing_to_claim_the_same_jobs_one_wins_each(
 def test_worker_frozen_mid_job_and_resumed_does_not_store_a_second_result(
     bare_client: Client, spawn_worker: Callable[..., WorkerProcess], tmp_path: Path
 ) -> None:
-    counter = tmp_path / "runs"
+    counter, markers = tmp_path / "runs", tmp_path / "markers"
     # Given: worker A runs a job, and worker B is idle
     a = spawn_worker(threads=1, name="a")
-    job = bare_client.create_job("text_notes", plan(counter=str(counter), sleep=4, steps=40))
+    job = bare_client.create_job(
+        "text_notes", plan(counter=str(counter), sleep=4, steps=40, markers=str(markers))
+    )
 
     def a_is_running_the_processor() -> bool:
         # Progress comes after the processor counted its attempt; freezing A before that
@@ -140,9 +142,13 @@ def test_worker_frozen_mid_job_and_resumed_does_not_store_a_second_result(
     finally:
         os.killpg(a.process.pid, signal.SIGCONT)
     record = bare_client.wait(job.id, timeout=60)
-    time.sleep(1)  # A's stale attempt ends within this (it polls progress every 0.1 s)
+    a_run = markers / "run-1.ended"
+    wait_for(a_run.exists, 30, "worker a's stale attempt to end")
 
-    # Then: one completion, from B's attempt; A's late result was dropped, A still lives
+    # Then: A's attempt stopped at its next progress report; one completion, from B's
+    # attempt; A's late result was dropped, A still lives
+    assert a_run.read_text() == "JobCancelled"
+    assert (markers / "run-2.ended").read_text() == "completed"
     assert b.owns(record.worker_id) and record.output_data["attempt"] == 2  # type: ignore[index]
     kinds = events_by_job(bare_client._store)[job.id]
     assert kinds.count("completed") == 1 and kinds.count("requeued") == 1
