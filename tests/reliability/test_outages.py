@@ -184,3 +184,32 @@ def test_a_claim_and_outcome_lost_with_the_last_second_are_taken_back_not_run_ag
             record = client.wait(job.id, timeout=30)
             assert record.status is JobStatus.COMPLETED and record.worker_id == worker.worker_id
             assert runs_per_job(runs) == {job.id: 1}
+
+
+def test_an_outcome_that_waited_past_the_outage_window_is_recorded_when_redis_is_back(
+    aof_redis: RestartableRedis, restart_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    runs = tmp_path / "runs.log"
+    settings = replace(
+        restart_settings, outage_window_s=1.0, processor_overrides={"text_notes": PROCESSORS.split("=")[1]}
+    )
+    with Client(aof_redis.url, user_id="tester", workers=1, settings=settings) as client:
+        # Given: a running job, and Redis gone for longer than the outage window
+        job = client.create_job("text_notes", logged_plan(runs, sleep=1.5, steps=1))
+        wait_for(lambda: job.refresh().status is JobStatus.PROCESSING, 30, "the job to start")
+        time.sleep(1.2)  # the claim is on disk (AOF everysec)
+        with caplog.at_level(logging.WARNING, logger="eduscribe"):
+            aof_redis.stop(signal.SIGKILL)
+            wait_for(
+                lambda: any("stayed unavailable" in r.getMessage() for r in caplog.records),
+                30,
+                "the worker to stop waiting for Redis",
+            )
+
+            # When: Redis comes back (the job is still processing there)
+            aof_redis.start()
+
+            # Then: the worker records the outcome it kept; the job does not run again
+            record = client.wait(job.id, timeout=30)
+        assert record.status is JobStatus.COMPLETED
+        assert runs_per_job(runs) == {job.id: 1}
