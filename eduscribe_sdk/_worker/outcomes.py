@@ -16,6 +16,11 @@ the worker reconciles (``reconcile.lua``, one atomic call): its lost claims are 
 before another worker runs them, and its lost outcomes are recorded again. The heartbeat
 checks before it beats, since the beat puts back in line the jobs Redis believes this
 worker holds and it does not (which a lost outcome looks like).
+
+The log also keeps the outcomes that could not be recorded at all (Redis stayed away longer
+than ``EDUSCRIBE_OUTAGE_WINDOW_SECONDS``, and the worker thread gave up waiting): the first
+check after Redis is back records them, before the heartbeat would put their jobs back in
+line to run again.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ class OutcomeLog:
         self._lock = threading.Lock()
         self._running: dict[str, int] = {}
         self._settled: dict[str, tuple[Settlement, float]] = {}
+        #: Outcomes not recorded: Redis stayed away longer than the outage window.
+        self._pending: dict[str, Settlement] = {}
         self._server: str | None = None
 
     def running(self, job_id: str, attempt: int) -> None:
@@ -53,20 +60,38 @@ class OutcomeLog:
         with self._lock:
             self._running[job_id] = attempt
 
-    def settled(self, settlements: Sequence[Settlement]) -> None:
-        """Redis accepted these outcomes (they may still be lost with its last writes)."""
+    def recorded(self, settlements: Sequence[Settlement], verdicts: Sequence[bool] | None) -> None:
+        """A settle call returned ``verdicts`` (True: recorded, False: stale), or found Redis
+        unavailable (None): those outcomes wait in the log for :meth:`check` to record them."""
         now = time.monotonic()
         with self._lock:
-            for settlement in settlements:
-                self._running.pop(settlement.job_id, None)
-                if settlement.op in _REPLAYED_OPS:
-                    self._settled[settlement.job_id] = (settlement, now)
+            for i, settlement in enumerate(settlements):
+                job_id = settlement.job_id
+                if verdicts is None:
+                    if settlement.op in _REPLAYED_OPS:
+                        self._pending[job_id] = settlement
+                    continue
+                self._running.pop(job_id, None)
+                self._pending.pop(job_id, None)
+                if i < len(verdicts) and verdicts[i] and settlement.op in _REPLAYED_OPS:
+                    self._settled[job_id] = (settlement, now)
 
     def check(self, store: Store, worker_id: str, settle: Callable[[Settlement], bool]) -> int:
-        """Reconcile with the server if it is not the one that took the recent writes;
-        returns how many outcomes were recorded again. Raises what the store raises."""
+        """Record the outcomes that waited past the outage window; reconcile with the server
+        if it is not the one that took the recent writes. Returns how many outcomes were
+        recorded again after a reconcile. Raises what the store raises."""
         server = store.server_id()
         started = time.monotonic()
+        with self._lock:
+            pending = list(self._pending.values())
+        for settlement in pending:
+            # The job is still processing on this worker (settle refuses anything else as
+            # stale): recording it now keeps the heartbeat from putting it back to run again.
+            settle(settlement)
+        if pending:
+            logger.warning(
+                "Redis is back: recorded %d outcome(s) that waited past the outage window", len(pending)
+            )
         with self._lock:
             if self._server is None or server == self._server:
                 self._server = server

@@ -57,7 +57,7 @@ class WorkerRuntime:
         """Records how attempts end; threads finishing together share one call."""
         if self._settler is None:
             self._settler = Settler(
-                self.store, self.worker_id, on_queued=self._slot_freeing, on_settled=self.outcomes.settled
+                self.store, self.worker_id, on_queued=self._slot_freeing, on_result=self.outcomes.recorded
             )
         return self._settler
 
