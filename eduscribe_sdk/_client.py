@@ -17,7 +17,15 @@ from ._dag import topological_order
 from ._embedded import EmbeddedServer
 from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 from ._store import Store, connect
-from ._validation import normalize_input, normalize_title, parse_job_type, parse_status
+from ._validation import (
+    check_id,
+    check_ids,
+    check_spec,
+    normalize_input,
+    normalize_title,
+    parse_job_type,
+    parse_status,
+)
 from .errors import InvalidInputError, JobFailed, JobTimeout
 
 if TYPE_CHECKING:
@@ -117,7 +125,7 @@ class Client:
         prefix: str = "eduscribe",
     ) -> None:
         self.settings = settings or Settings.from_env()
-        self.user_id = user_id or _default_user()
+        self.user_id = check_id(user_id, "user_id") if user_id is not None else _default_user()
         self._server: EmbeddedServer | None = None
         self._worker: InProcessWorker | None = None
         self.closed = False
@@ -217,28 +225,24 @@ class Client:
                 raise InvalidInputError(
                     f"unknown priority {priority!r} (one of {names})", field="priority"
                 ) from None
-        if isinstance(depends_on, str) or not all(isinstance(d, str) and d for d in depends_on):
-            raise InvalidInputError("must be a list of job ids", field="depends_on")
-        if kind is JobType.COURSE_SUMMARY and not depends_on:
+        deps = check_ids(depends_on, "depends_on")
+        if kind is JobType.COURSE_SUMMARY and not deps:
             raise InvalidInputError("a course_summary job needs at least one dependency", field="depends_on")
-        if max_retries is not None and not (isinstance(max_retries, int) and 0 <= max_retries <= 100):
-            raise InvalidInputError("must be a whole number from 0 to 100", field="max_retries")
-        if estimated_duration_seconds is not None and not (
-            isinstance(estimated_duration_seconds, int | float) and estimated_duration_seconds >= 0
-        ):
-            raise InvalidInputError("must be a number of seconds >= 0", field="estimated_duration_seconds")
-        return JobSpec(
+        spec = JobSpec(
             job_type=kind,
             input_data=data,
-            user_id=user_id or self.user_id,
+            user_id=self.user_id if user_id is None else user_id,
             id=id,
             priority=priority,
             max_retries=self.settings.default_max_retries if max_retries is None else max_retries,
             estimated_duration_seconds=estimated_duration_seconds,
             title=normalize_title(title),
-            batch_id=batch_id,
-            depends_on=tuple(dict.fromkeys(depends_on)),
+            # "" is no batch (the batch runner passes it while a CSV still has problems).
+            batch_id=batch_id or None,
+            depends_on=deps,
         )
+        check_spec(spec)  # every other field, as create_jobs checks specs built by hand
+        return spec
 
     def create_job(
         self,
@@ -375,7 +379,9 @@ class Client:
         return self._store.get(job_id)
 
     def get_jobs(self, job_ids: Sequence[str]) -> list[JobRecord | None]:
-        return self._store.get_many(job_ids)
+        """Records in the order of ``job_ids``: None for a job that does not exist, or whose
+        stored record cannot be read (logged as a warning; :meth:`get_job` names the field)."""
+        return self._store.get_many(job_ids, skip_corrupt=True)
 
     def estimated_wait_seconds(self, job: JobRecord | str) -> float | None:
         """Seconds until a queued job starts: the jobs ahead of it times the mean observed
@@ -408,7 +414,7 @@ class Client:
             ids = self._store.list_ids(
                 status=wanted, user_id=user_id, batch_id=batch_id, offset=(page - 1) * limit, limit=limit
             )
-            return [r for r in self._store.get_many(ids) if r is not None]
+            return [r for r in self._store.get_many(ids, skip_corrupt=True) if r is not None]
         # Several filters: walk the most selective index and filter, page by page.
         matches: list[JobRecord] = []
         skip, offset, chunk = (page - 1) * limit, 0, 500
@@ -417,7 +423,7 @@ class Client:
             if not ids:
                 break
             offset += chunk
-            for record in self._store.get_many(ids):
+            for record in self._store.get_many(ids, skip_corrupt=True):
                 if (
                     record is None
                     or (wanted and record.status != wanted)
