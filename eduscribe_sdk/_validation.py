@@ -28,10 +28,14 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "MAX_TITLE_CHARS",
     "check_count",
+    "check_event_id",
+    "check_flag",
     "check_id",
+    "check_id_list",
     "check_seconds",
     "check_spec",
     "check_string",
+    "check_timeout",
     "normalize_input",
     "parse_job_type",
     "parse_status",
@@ -172,15 +176,17 @@ def check_count(value: object, field: str, *, low: int = 0, high: int = MAX_RETR
     return value
 
 
-def check_seconds(value: object, field: str, *, high: float = MAX_ESTIMATE_SECONDS) -> float:
-    """A finite, non-negative number of seconds (not a bool, not NaN or infinity)."""
+def check_seconds(
+    value: object, field: str, *, high: float = MAX_ESTIMATE_SECONDS, unit: str = "seconds"
+) -> float:
+    """A finite, non-negative number of seconds (or ``unit``): not a bool, NaN or infinity."""
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or not math.isfinite(value)
         or not 0 <= value <= high
     ):
-        message = f"must be a number of seconds from 0 to {high:,.0f}, got {value!r}"
+        message = f"must be a number of {unit} from 0 to {high:,.0f}, got {value!r}"
         raise InvalidInputError(message, field=field)
     return float(value)
 
@@ -193,6 +199,39 @@ def check_ids(value: object, field: str) -> tuple[str, ...]:
     if len(ids) > MAX_DEPENDENCIES:
         raise InvalidInputError(f"has {len(ids):,} ids; the limit is {MAX_DEPENDENCIES:,}", field=field)
     return tuple(dict.fromkeys(check_id(item, field) for item in ids))
+
+
+def check_id_list(value: object, field: str) -> list[str]:
+    """Ids to look up, in order and with repeats kept (one answer per id asked)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable) or isinstance(value, Mapping):
+        raise InvalidInputError(f"must be a list of job ids, got {type(value).__name__}", field=field)
+    return [check_id(item, field) for item in value]
+
+
+def check_flag(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"must be True or False, got {value!r}", field=field)
+    return value
+
+
+def check_timeout(value: object, field: str = "timeout") -> float | None:
+    """None (no limit) or a finite number of seconds >= 0."""
+    return None if value is None else check_seconds(value, field)
+
+
+_STREAM_ID = re.compile(r"\$|[0-9]{1,20}(-[0-9]{1,20})?")
+
+
+def check_event_id(value: object, field: str = "since") -> str:
+    """``"$"`` (from now on) or an event id such as ``"1733580000000-0"``."""
+    if (
+        not isinstance(value, str)
+        or not _STREAM_ID.fullmatch(value)
+        or any(int(part) >= 2**64 for part in value.split("-") if part != "$")
+    ):
+        message = f"must be '$' or an event id like '1733580000000-0', got {value!r}"
+        raise InvalidInputError(message, field=field)
+    return value
 
 
 def check_json(value: object, field: str, *, depth: int = 0) -> None:
