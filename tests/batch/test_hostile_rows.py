@@ -70,13 +70,23 @@ def test_a_device_is_refused_too(
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        ('l1,text,hello,"' + '{""a"":' * 100_000 + '"', "line 2: options: "),
-        ('l1,text,hello,"' + "[" * 100_000 + '"', "line 2: options: "),
+        ('l1,text,hello,"' + '{""a"":' * 100_000 + '"', "line 2: options: is 500,000 characters"),
+        ('l1,text,hello,"' + '{""a"":' * 5_000 + '"', "line 2: options: is nested more than"),
+        ('l1,text,hello,"' + "[" * 20_000 + "]" * 20_000 + '"', "line 2: options: is nested more than"),
+        ('l1,text,hello,"' + '{""a"":' * 9 + "1" + "}" * 9 + '"', "line 2: options: is nested more than"),
         ("l1,file," + "a" * 5_000 + ",", "line 2: source: "),
         ("l1,file," + "/".join(["b" * 300] * 3) + ",", "line 2: source: "),
         ("l1,file,a\x01b.pdf,", "line 2: source: "),
     ],
-    ids=["deep-object", "deep-list", "5000-char-path", "long-components", "control-char"],
+    ids=[
+        "huge-options",
+        "deep-object",
+        "deep-list",
+        "nine-levels",
+        "5000-char-path",
+        "long-components",
+        "control-char",
+    ],
 )
 def test_hostile_cells_are_messages_with_their_line(
     write_csv: Callable[..., Path],
