@@ -102,6 +102,15 @@ def delayed_retry(
     return Settlement("retry", job_id, attempt, int(delay_ms), message, json.dumps(details, default=str))
 
 
+def _tier(user_id: str, stored: str | None) -> Tier:
+    """A stored tier; one damaged behind the SDK's back grants the least (free), logged."""
+    try:
+        return Tier(stored or Tier.FREE)
+    except ValueError:
+        logger.warning("user %r has an unknown stored tier %r; treated as free", user_id, stored)
+        return Tier.FREE
+
+
 def _pairs(flat: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
@@ -147,11 +156,11 @@ class Store:
 
     @_reaches_redis
     def user_tier(self, user_id: str) -> Tier:
-        return Tier(self.redis.hget(self.keys.tiers, user_id) or Tier.FREE)
+        return _tier(user_id, self.redis.hget(self.keys.tiers, user_id))
 
     @_reaches_redis
     def user_tiers(self) -> dict[str, Tier]:
-        return {user: Tier(tier) for user, tier in self.redis.hgetall(self.keys.tiers).items()}
+        return {user: _tier(user, tier) for user, tier in self.redis.hgetall(self.keys.tiers).items()}
 
     # --- creation ----------------------------------------------------------------------
     def create_jobs(

@@ -134,3 +134,11 @@ def test_a_worker_fails_a_corrupt_job_and_runs_the_rest_of_its_batch(
             message = raw.hget(Keys().job(jobs[1].id), "error_message") or ""
             assert message.startswith("corrupt record"), message
         assert raw.zcard(Keys().inflight(client.worker_id or "")) == 0
+
+
+def test_a_damaged_tier_grants_the_least_and_breaks_no_listing(bare_client: Client, raw: redis.Redis) -> None:
+    bare_client.set_user_tier("alice", "premium")
+    raw.hset(Keys().tiers, "mallory", "emperor")
+    assert bare_client.user_tier("mallory").value == "free"
+    tiers = {user: tier.value for user, tier in bare_client.user_tiers().items()}
+    assert tiers == {"alice": "premium", "mallory": "free"}
