@@ -23,6 +23,7 @@ from ._processors.base import JobContext, LocalContext, Processor
 from ._validation import MAX_TEXT_CHARS
 from .errors import (
     ConfigError,
+    CorruptRecordError,
     DependencyCycleError,
     EduscribeError,
     InvalidInputError,
@@ -46,6 +47,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "Client",
     "ConfigError",
+    "CorruptRecordError",
     "DependencyCycleError",
     "EduscribeError",
     "InvalidInputError",

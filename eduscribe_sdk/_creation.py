@@ -24,6 +24,7 @@ import redis
 
 from ._library import refusal_error
 from ._models import JobStatus, JobType, Priority
+from ._validation import check_spec
 
 __all__ = ["CHECK_CHUNK", "WRITE_CHUNK", "BatchMetadata", "CreateScript", "JobSpec", "create_jobs"]
 
@@ -68,6 +69,8 @@ def create_jobs(
     still has its metadata, so the batch runner finds the jobs that exist and resumes.
     Returns (id, status, priority) per job, in order; jobs without an id get a random one.
     """
+    for spec in specs:
+        check_spec(spec)
     prepared = [(spec.id or str(uuid.uuid4()), spec) for spec in specs]
     batches = batches or {}
     if not prepared and not batches:

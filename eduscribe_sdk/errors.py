@@ -10,6 +10,7 @@
     ├── ConfigError (also ValueError)            a setting (environment variable, Settings field)
     │                                            that cannot work; names the setting
     ├── JobNotFoundError (also LookupError)      no job with that id
+    ├── CorruptRecordError                       a stored job record no reader can parse
     ├── InvalidTransitionError                   e.g. cancelling a completed job
     ├── JobFailed                                Client.wait: the job ended failed/cancelled/skipped
     ├── JobTimeout (also TimeoutError)           Client.wait: the timeout ran out first
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigError",
+    "CorruptRecordError",
     "DependencyCycleError",
     "EduscribeError",
     "InvalidInputError",
@@ -94,6 +96,19 @@ class JobNotFoundError(EduscribeError, LookupError):
     def __init__(self, job_id: str) -> None:
         self.job_id = job_id
         super().__init__(f"no job with id {job_id!r}")
+
+
+class CorruptRecordError(EduscribeError):
+    """A stored job record that cannot be read (written behind the SDK's back, or by a bug).
+
+    ``field`` names the first field that failed to parse. Listings and statistics skip such a
+    record with a logged warning; a worker fails the job with this error's message.
+    """
+
+    def __init__(self, job_id: str, field: str, detail: str) -> None:
+        self.job_id = job_id
+        self.field = field
+        super().__init__(f"corrupt record for job {job_id!r}: {field}: {detail}")
 
 
 class InvalidTransitionError(EduscribeError):
