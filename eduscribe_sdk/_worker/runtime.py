@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .._config import Settings
 from .._store import Store
 from ..errors import ConfigError
+from .isolation import ChildPool
 from .settling import Settler
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ class WorkerRuntime:
         # consumers: dramatiq restarts a consumer while worker threads still run its messages.
         self.outstanding: set[str] = set()
         self.outstanding_lock = threading.Lock()
+        #: The warm child processes that run this worker's processors (isolation.py).
+        self.children = ChildPool()
 
     @property
     def store(self) -> Store:
