@@ -98,7 +98,6 @@ def test_memory_limit_fails_the_job_with_a_named_error_and_the_worker_carries_on
     assert fine.wait(timeout=60).status is JobStatus.COMPLETED
 
 
-@pytest.mark.xfail(strict=True, reason="fixed in the next commit: the claim guard")
 def test_retry_right_after_cancel_never_runs_two_attempts_at_once(
     bare_client: Client, spawn_worker: Spawn, tmp_path: Path
 ) -> None:
@@ -118,7 +117,6 @@ def test_retry_right_after_cancel_never_runs_two_attempts_at_once(
     assert record.output_data["attempt"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason="fixed in a later commit: the duplicate SIGTERM")
 def test_sigterm_to_the_process_group_hands_running_jobs_back_at_once(
     bare_client: Client, spawn_worker: Spawn, tmp_path: Path
 ) -> None:
