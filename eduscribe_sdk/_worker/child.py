@@ -86,7 +86,10 @@ def child_main(conn: Connection, worker_pid: int) -> None:
         elif message[0] == "job":
             _, job_type, input_data, job_id, title, dependencies = message
             context = ChildContext(job_id, title, settings, dependencies, conn)
-            if not _run_one(conn, context, job_type, input_data):
+            try:
+                if not _run_one(conn, context, job_type, input_data):
+                    return
+            except OSError:  # the worker closed the pipe (it stopped or died): nobody to answer
                 return
         else:
             return

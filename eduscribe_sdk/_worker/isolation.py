@@ -77,8 +77,11 @@ class ChildProcess:
     def pid(self) -> int | None:
         return self.process.pid
 
-    def run(self, run: JobRun) -> dict[str, Any]:
-        """Run ``run``'s job in this child: the processor's output, or what it raised."""
+    def run(self, run: JobRun, begun: float) -> dict[str, Any]:
+        """Run ``run``'s job in this child: the processor's output, or what it raised.
+
+        ``begun`` (``time.monotonic()``) is when the job's time started counting.
+        """
         if run.settings is not self.settings:
             self.conn.send(("settings", run.settings))
             self.settings = run.settings
@@ -95,9 +98,8 @@ class ChildProcess:
             )
         )
         limit_s = run.settings.time_limit_ms(started.job_type.value) / 1000
-        begun = time.monotonic()
         deadline = begun + limit_s
-        next_check = begun + CANCEL_CHECK_S
+        next_check = time.monotonic() + CANCEL_CHECK_S
         while True:
             now = time.monotonic()
             if now >= deadline:
@@ -181,6 +183,7 @@ class ChildPool:
 
     def run(self, run: JobRun) -> dict[str, Any]:
         """The job's processor output, computed in a child; raises what the attempt ended with."""
+        begun = time.monotonic()  # a child that has to be started first counts against the limit
         with self._lock:
             child = self._idle.pop() if self._idle else None
         if child is None:
@@ -188,7 +191,7 @@ class ChildPool:
         with self._lock:
             self._running.add(child)
         try:
-            return child.run(run)
+            return child.run(run, begun)
         finally:
             with self._lock:
                 self._running.discard(child)
