@@ -23,6 +23,7 @@ from ._processors.base import JobContext, LocalContext, Processor
 from ._validation import MAX_TEXT_CHARS
 from .errors import (
     ConfigError,
+    DecompressionLimitExceeded,
     DependencyCycleError,
     EduscribeError,
     InvalidInputError,
@@ -49,6 +50,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "Client",
     "ConfigError",
+    "DecompressionLimitExceeded",
     "DependencyCycleError",
     "EduscribeError",
     "InvalidInputError",

@@ -21,7 +21,8 @@
     └── ProcessingError                          raised by processors while a job runs
         ├── PermanentError                       fail at once, never retried (bad file, no audio…)
         │   ├── JobTimeLimitExceeded             ran past its job type's time limit; stopped
-        │   └── JobMemoryLimitExceeded           needed more memory than EDUSCRIBE_MAX_JOB_MEMORY_MB
+        │   ├── JobMemoryLimitExceeded           needed more memory than EDUSCRIBE_MAX_JOB_MEMORY_MB
+        │   └── DecompressionLimitExceeded       a compressed document (DOCX, PPTX) expands too far
         ├── TransientError                       retried with back-off (rate limit, network…)
         │   └── ProcessorCrashed                 the processor's child process died (a signal, a crash)
         └── JobCancelled                         the job was cancelled while it ran
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigError",
+    "DecompressionLimitExceeded",
     "DependencyCycleError",
     "EduscribeError",
     "InvalidInputError",
@@ -167,6 +169,12 @@ class JobMemoryLimitExceeded(PermanentError):
     def __init__(self, message: str, *, limit_mb: int | None = None) -> None:
         self.limit_mb = limit_mb
         super().__init__(message)
+
+
+class DecompressionLimitExceeded(PermanentError):
+    """A compressed document (a DOCX or PPTX is a zip) would expand past what a job may read:
+    a zip bomb, or XML too large to parse within the job's memory. The message names the file
+    and the part."""
 
 
 class ProcessorCrashed(TransientError):
