@@ -156,12 +156,19 @@ def _limit_memory(limit_mb: int) -> None:
 
 
 def _watch_worker(worker_pid: int) -> None:
-    """Stop this child (and what it started) once its worker is gone (killed with -9)."""
+    """Stop this child (and what it started) once its worker is gone (killed with -9).
+
+    Two signs, checked every second: the worker's pid no longer exists, or the forkserver
+    that forked this child (it exits with the worker) is gone, so the parent changed. The
+    second also covers a worker that died but stays a zombie nobody reaps.
+    """
+    forkserver = os.getppid()
     while True:
         time.sleep(1.0)
         try:
             os.kill(worker_pid, 0)
-        except ProcessLookupError:
-            os.killpg(0, signal.SIGKILL)
-        except PermissionError:  # a reused pid owned by someone else: the worker is gone
+            gone = os.getppid() != forkserver
+        except (ProcessLookupError, PermissionError):  # PermissionError: a reused pid
+            gone = True
+        if gone:
             os.killpg(0, signal.SIGKILL)

@@ -139,3 +139,18 @@ def test_sigterm_to_the_process_group_hands_running_jobs_back_at_once(
     assert time.monotonic() - sent_at < 5
     assert record.output_data is not None and record.output_data["attempt"] == 2
     first.process.wait(timeout=20)
+
+
+def test_a_worker_killed_with_sigkill_takes_its_processor_with_it(
+    bare_client: Client, spawn_worker: Spawn, tmp_path: Path
+) -> None:
+    # The processor runs in a process group of its own (so that a kill reaches what it
+    # started); it must still not outlive a worker that dies without a goodbye.
+    worker = spawn_worker(threads=1)
+    pid_file = tmp_path / "pid"
+    job = bare_client.create_job("text_notes", plan(block=60, pid_file=str(pid_file)))
+    _started(bare_client, job.id, pid_file)
+    pid = _pid_in(pid_file)
+    assert pid is not None and _running(pid)
+    worker.kill()
+    wait_for(lambda: not _running(pid), 5, f"the orphaned processor (pid {pid}) to stop")
