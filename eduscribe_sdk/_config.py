@@ -65,6 +65,29 @@ def _overrides(raw: str) -> dict[str, str]:
     return result
 
 
+def _time_limits(raw: str) -> dict[str, int]:
+    """``"video_notes=3600,text_notes=300"`` -> the defaults with those job types' limits (s)."""
+    name = "EDUSCRIBE_TIME_LIMITS"
+    limits = dict(DEFAULT_TIME_LIMITS_S)
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        job_type, sep, seconds = (part.strip() for part in item.partition("="))
+        if not sep or job_type not in DEFAULT_TIME_LIMITS_S:
+            known = ", ".join(DEFAULT_TIME_LIMITS_S)
+            raise ConfigError(
+                f"expected job_type=seconds with a job type of {known}; got {item!r}", setting=name
+            )
+        try:
+            value = int(seconds)
+        except ValueError:
+            raise ConfigError(
+                f"{job_type}: seconds must be a whole number, got {seconds!r}", setting=name
+            ) from None
+        if value < 1:
+            raise ConfigError(f"{job_type}: must be at least 1 s, got {value}", setting=name)
+        limits[job_type] = value
+    return limits
+
+
 def _str(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -94,6 +117,8 @@ class Settings:
     max_file_bytes: int = 200 * 1024 * 1024
     youtube_proxy: str | None = field(default=None, repr=False)
     time_limits_s: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TIME_LIMITS_S))
+    #: Address space a job's processor process may use (RLIMIT_AS), in MB; 0 turns it off.
+    max_job_memory_mb: int = 4096
     event_stream_maxlen: int = 100_000
     #: job_type -> "module:function": run your own processor for a job type (an extension
     #: point for custom pipelines; the test suite uses it for controllable jobs).
@@ -129,6 +154,8 @@ class Settings:
             youtube_proxy=_str(env, "EDUSCRIBE_YOUTUBE_PROXY"),
             processor_overrides=_overrides(env.get("EDUSCRIBE_PROCESSORS", "")),
             outage_window_s=_int(env, "EDUSCRIBE_OUTAGE_WINDOW_SECONDS", 60, minimum=0),
+            time_limits_s=_time_limits(env.get("EDUSCRIBE_TIME_LIMITS", "")),
+            max_job_memory_mb=_int(env, "EDUSCRIBE_MAX_JOB_MEMORY_MB", 4096),
         )
         return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
 

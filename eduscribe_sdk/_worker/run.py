@@ -57,8 +57,20 @@ class JobRun:
         if self._outage.dropping():
             return
         self._last_percent, self._last_report = value, now
+        self._report(value)
+
+    def check_still_wanted(self) -> None:
+        """Raise :class:`JobCancelled` once the job was cancelled or another attempt owns it.
+
+        For processors that report nothing for a while: the percent last written again, which
+        progress.lua answers without writing (an unchanged percent is only read).
+        """
+        if not self._outage.dropping():
+            self._report(max(0, self._last_percent))
+
+    def _report(self, percent: int) -> None:
         try:
-            verdict = self.store.report_progress(self.job_id, self.started.attempt, value)
+            verdict = self.store.report_progress(self.job_id, self.started.attempt, percent)
         except RedisUnavailableError as exc:
             # Progress is advice: an outage must not fail (and so re-run) the job; see outage.py.
             self._outage.failed(self.job_id, exc)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .._config import Settings
 from .._store import Store
 from ..errors import ConfigError
+from .isolation import ChildPool
 from .outcomes import OutcomeLog
 from .settling import Settler
 
@@ -41,6 +42,8 @@ class WorkerRuntime:
         self.outstanding_lock = threading.Lock()
         #: Running claims and recent outcomes, to reconcile after Redis lost its last writes.
         self.outcomes = OutcomeLog()
+        #: The warm child processes that run this worker's processors (isolation.py).
+        self.children = ChildPool()
 
     @property
     def store(self) -> Store:

@@ -9,7 +9,9 @@ ends, for tests to wait on.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +31,16 @@ def scripted(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
         path = Path(counter)
         attempt = int(path.read_text() or "0") + 1 if path.exists() else 1
         path.write_text(str(attempt))
+    if plan.get("pid_file"):  # which process runs the attempt, for tests that it really stopped
+        Path(plan["pid_file"]).write_text(f"{os.getpid()}\n")
+    lock = _exclusive(plan["lock"]) if plan.get("lock") else None
+    if lock == -1:
+        raise PermanentError("another attempt of this job is still running")
+    if plan.get("allocate_mb"):
+        hog = bytearray(int(plan["allocate_mb"]) * 1024 * 1024)
+        del hog
+    # Blocks without reporting progress (a call into C that never returns, a hung socket).
+    time.sleep(float(plan.get("block", 0)) + (float(plan.get("first_block", 0)) if attempt == 1 else 0))
     steps = int(plan.get("steps", 1))
     sleep = float(plan.get("sleep", 0)) + (float(plan.get("first_sleep", 0)) if attempt == 1 else 0)
     for step in range(steps):
@@ -40,6 +52,8 @@ def scripted(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
         raise TransientError(f"flaky dependency (attempt {attempt})", retry_after=plan.get("retry_after"))
     if plan.get("crash"):
         raise RuntimeError("unexpected bug")
+    if lock is not None:
+        os.close(lock)
     return {
         "title": ctx.title,
         "summary": f"done by {ctx.job_id}",
@@ -47,6 +61,18 @@ def scripted(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
         "dependencies": [d.get("id") for d in ctx.dependencies],
         "dependency_summaries": [d.get("summary") for d in ctx.dependencies],
     }
+
+
+def _exclusive(path: str) -> int:
+    """An exclusive lock on ``path`` until the returned descriptor is closed (or the process
+    that holds it dies); -1 when another attempt holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return -1
+    return fd
 
 
 OVERRIDES = {"text_notes": "tests.core.jobs:scripted"}
