@@ -15,6 +15,7 @@ from ._config import Settings
 from ._creation import JobSpec
 from ._dag import topological_order
 from ._embedded import EmbeddedServer
+from ._inputs import Inputs
 from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 from ._store import Store, connect
 from ._validation import normalize_input, normalize_title, parse_job_type, parse_status
@@ -130,6 +131,7 @@ class Client:
         self.settings = replace(self.settings, redis_url=url)
         try:
             self._store = Store(connect(url, settings=self.settings), settings=self.settings, prefix=prefix)
+            self._inputs = Inputs(self._store, self.settings)
             self._store.ping()
             if workers:
                 from ._worker import InProcessWorker
@@ -208,7 +210,9 @@ class Client:
         (priority allowed for the user, dependencies that exist) happen at creation.
         """
         kind = parse_job_type(job_type)
-        data = normalize_input(kind, input_data, max_file_bytes=self.settings.max_file_bytes)
+        data = normalize_input(
+            kind, input_data, max_file_bytes=self.settings.max_file_bytes, file_roots=self.settings.file_roots
+        )
         if priority is not None:
             try:
                 priority = Priority(priority)
@@ -265,7 +269,8 @@ class Client:
             batch_id=batch_id,
             user_id=user_id,
         )
-        ((job_id, _, _),) = self._store.create_jobs([spec])
+        with self._inputs.stored([spec]) as stored:
+            ((job_id, _, _),) = self._store.create_jobs(stored)
         return JobHandle(self, self.get_job(job_id))
 
     def create_jobs(
@@ -287,8 +292,20 @@ class Client:
             if not batch_id or not all(isinstance(text, str) for text in texts):
                 raise InvalidInputError("ids, fields and values must be strings", field="batch_metadata")
         order = topological_order({spec.id: list(spec.depends_on) for spec in specs})
-        created = self._store.create_jobs([by_id[job_id] for job_id in order], batches=batch_metadata)
+        with self._inputs.stored([by_id[job_id] for job_id in order]) as stored:
+            created = self._store.create_jobs(stored, batches=batch_metadata)
         return [job_id for job_id, _, _ in created]
+
+    def upload(self, source: str | Path | bytes, *, filename: str | None = None) -> str:
+        """Store a file (a local path, read now, or its bytes) for later jobs; returns an id
+        to use as ``input_data={"uploadId": id}`` for ``file_notes`` and ``video_notes``.
+
+        The bytes go to the blob store (``EDUSCRIBE_BLOB_URL``), so workers anywhere can
+        read them. ``filename`` names it (needed for bytes: its extension tells the file's
+        type). An upload no job used for ``EDUSCRIBE_UPLOAD_TTL_HOURS`` is removed by
+        :meth:`cleanup`.
+        """
+        return self._inputs.upload(source, filename=filename, user_id=self.user_id)
 
     def batch_metadata(self, batch_id: str) -> dict[str, str]:
         """What :meth:`create_jobs` saved for ``batch_id`` (later saves set fields, keep the
@@ -523,10 +540,16 @@ class Client:
                 return
 
     def cleanup(self, older_than_days: float = 30) -> int:
-        """Delete jobs that finished more than ``older_than_days`` ago; returns how many."""
+        """Delete jobs that finished more than ``older_than_days`` ago; returns how many.
+
+        Then removes uploads unused for ``EDUSCRIBE_UPLOAD_TTL_HOURS`` and deletes the stored
+        inputs that no job or upload needs any more.
+        """
         if older_than_days < 0:
             raise InvalidInputError("must be >= 0", field="older_than_days")
-        return self._store.cleanup(datetime.now(UTC) - timedelta(days=older_than_days))
+        removed = self._store.cleanup(datetime.now(UTC) - timedelta(days=older_than_days))
+        self._inputs.collect()
+        return removed
 
     # --- analytics (pandas) --------------------------------------------------------------
     def stats(self) -> QueueStats:

@@ -65,6 +65,17 @@ def _overrides(raw: str) -> dict[str, str]:
     return result
 
 
+def _roots(raw: str) -> tuple[Path, ...]:
+    """``"/srv/courses:/home/me/slides"`` -> their real paths (symlinks resolved once, here)."""
+    roots = []
+    for item in filter(None, (part.strip() for part in raw.split(":"))):
+        root = Path(item).expanduser()
+        if not root.is_absolute():
+            raise ConfigError(f"{item!r} is not an absolute path", setting="EDUSCRIBE_FILE_ROOTS")
+        roots.append(Path(os.path.realpath(root)))
+    return tuple(roots)
+
+
 def _str(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -95,6 +106,12 @@ class Settings:
     youtube_proxy: str | None = field(default=None, repr=False)
     time_limits_s: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TIME_LIMITS_S))
     event_stream_maxlen: int = 100_000
+    #: Where file and video inputs are stored (a folder path, ``file://`` or ``s3://`` URL);
+    #: None: the folder ``home / "blobs"``.
+    blob_url: str | None = field(default=None, repr=False)
+    #: When set, the SDK reads local files only below these folders (real paths).
+    file_roots: tuple[Path, ...] = ()
+    upload_ttl_hours: int = 24
     #: job_type -> "module:function": run your own processor for a job type (an extension
     #: point for custom pipelines; the test suite uses it for controllable jobs).
     processor_overrides: Mapping[str, str] = field(default_factory=dict)
@@ -125,12 +142,20 @@ class Settings:
             max_file_bytes=_int(env, "EDUSCRIBE_MAX_FILE_MB", 200, minimum=1) * 1024 * 1024,
             youtube_proxy=_str(env, "EDUSCRIBE_YOUTUBE_PROXY"),
             processor_overrides=_overrides(env.get("EDUSCRIBE_PROCESSORS", "")),
+            blob_url=_str(env, "EDUSCRIBE_BLOB_URL"),
+            file_roots=_roots(env.get("EDUSCRIBE_FILE_ROOTS", "")),
+            upload_ttl_hours=_int(env, "EDUSCRIBE_UPLOAD_TTL_HOURS", 24, minimum=1),
         )
         return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
 
     @property
     def llm_enabled(self) -> bool:
         return self.openai_api_key is not None
+
+    @property
+    def blob_location(self) -> str:
+        """Where file and video inputs are stored: ``blob_url``, or the folder in ``home``."""
+        return self.blob_url or str(self.home / "blobs")
 
     @property
     def redis_url_file(self) -> Path:
