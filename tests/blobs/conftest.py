@@ -45,8 +45,9 @@ def s3_url(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.
 
 
 def s3_keys(url: str) -> list[str]:
-    import boto3
     from urllib.parse import parse_qs, urlsplit
+
+    import boto3
 
     parts = urlsplit(url)
     endpoint = parse_qs(parts.query)["endpoint_url"][0]

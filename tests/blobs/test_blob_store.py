@@ -82,8 +82,10 @@ def test_the_same_file_twice_is_stored_once(bare_client: Client, lecture: Path, 
     inode = stored.stat().st_ino
     # When both are submitted again
     second = bare_client.submit_file(lecture)
+    # Then one blob holds them all, untouched by the later submissions (checked after each:
+    # a freed inode number comes back), and no staging is left
+    assert blob_files(root) == [stored] and stored.stat().st_ino == inode
     third = bare_client.submit_file(copy)
-    # Then one blob holds them all, untouched by the later submissions, and no staging is left
     assert blob_files(root) == [stored] and stored.stat().st_ino == inode
     assert first.record.input_data["blob"] == second.record.input_data["blob"] == stored.name
     assert third.record.input_data["filename"] == "copy.txt"
@@ -212,7 +214,8 @@ def test_reading_is_limited_to_the_file_roots(
     settings = replace(fast_settings, file_roots=settings.file_roots)
     with Client(redis_url, user_id="tester", workers=0, settings=settings) as client:
         assert client.submit_file(inside).status is JobStatus.QUEUED
-        for refused in ("/etc/passwd", lecture, allowed / "escape.txt", allowed / ".." / "files" / "lecture.txt"):
+        outside = ("/etc/passwd", lecture, allowed / "escape.txt", allowed / ".." / "files" / "lecture.txt")
+        for refused in outside:
             with pytest.raises(InvalidInputError, match="outside the folders EDUSCRIBE_FILE_ROOTS") as info:
                 client.submit_file(refused)
             assert info.value.field == "path"
@@ -286,9 +289,11 @@ def test_a_failed_store_leaves_nothing_behind_and_keeps_its_error(
 ) -> None:
     # Over the size limit: refused while reading, no staging file left
     small = replace(fast_settings, max_file_bytes=10)
-    with Client(redis_url, user_id="tester", workers=0, settings=small) as client:
-        with pytest.raises(InvalidInputError, match="limit"):
-            client.submit_file(lecture)
+    with (
+        Client(redis_url, user_id="tester", workers=0, settings=small) as client,
+        pytest.raises(InvalidInputError, match="limit"),
+    ):
+        client.submit_file(lecture)
     staging = Path(small.blob_location) / ".staging"
     assert not staging.exists() or list(staging.iterdir()) == []
     # A store that refuses the write (no such bucket): a StorageError naming the store
@@ -300,3 +305,23 @@ def test_a_failed_store_leaves_nothing_behind_and_keeps_its_error(
         with pytest.raises(StorageError, match="no-such-bucket"):
             client.upload(lecture)
         assert client.list_jobs() == []
+
+
+def test_a_damaged_or_missing_blob_fails_the_job_permanently(
+    redis_url: str, fast_settings: Settings, tmp_path: Path, lecture: Path
+) -> None:
+    other = tmp_path / "files" / "other.txt"
+    other.write_text("Other: " + LECTURE)
+    with Client(redis_url, user_id="tester", workers=0, settings=fast_settings) as client:
+        damaged, missing = client.submit_file(lecture), client.submit_file(other)
+        root = Path(fast_settings.blob_location)
+        blob = root / damaged.record.input_data["blob"][:2] / damaged.record.input_data["blob"]
+        blob.write_text("root:$6$SWAPPED:19000:0:99999:7:::\n")
+        digest = missing.record.input_data["blob"]
+        (root / digest[:2] / digest).unlink()
+        with Client(redis_url, user_id="worker", workers=1, settings=fast_settings):
+            records = client.wait_all([damaged.id, missing.id], timeout=60)
+    assert [r.status for r in records] == [JobStatus.FAILED] * 2
+    assert records[0].error_message and "lecture.txt: the stored input" in records[0].error_message
+    assert "damaged" in records[0].error_message and records[0].retry_count == 0
+    assert records[1].error_message and "other.txt: the stored input is gone" in records[1].error_message
