@@ -69,3 +69,15 @@ def test_a_worker_elsewhere_reads_a_file_the_client_has_since_deleted(
     assert "photosynthesis" in _notes_text(record).lower()
     assert record.input_data["filename"] == "lecture.txt"
     assert "path" not in record.input_data
+
+
+def test_the_sdk_imports_no_storage_library_until_s3_is_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, eduscribe_sdk, eduscribe_sdk._validation, eduscribe_sdk._inputs, eduscribe_sdk._blobs;"
+        "heavy = {'boto3', 'botocore', 's3transfer', 'moto'} & set(sys.modules);"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
