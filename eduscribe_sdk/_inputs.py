@@ -190,7 +190,7 @@ class Inputs:
                     result.append(spec)
                     continue
                 if "uploadId" in data:
-                    ref = self._resolve(str(data["uploadId"]), token)
+                    ref = self._resolve(str(data["uploadId"]), token, spec.user_id)
                 else:
                     path = str(data["path"])
                     if path not in by_path:
@@ -205,9 +205,14 @@ class Inputs:
         finally:
             self.release(token, sorted(set(leased)))
 
-    def _resolve(self, upload_id: str, token: str) -> dict[str, Any]:
+    def _resolve(self, upload_id: str, token: str, user_id: str) -> dict[str, Any]:
         flat = self._store.blobs("resolve", token, LEASE_MS, upload_id)
         fields = dict(zip(flat[::2], flat[1::2], strict=True))
+        if fields.get("user_id") != user_id:
+            # Another user's upload reads as no upload at all: its id tells nothing.
+            raise InvalidInputError(
+                f"no upload {upload_id!r} (unknown, or expired and removed)", field="uploadId"
+            )
         if not is_digest(fields.get("blob")):
             raise StorageError(f"upload {upload_id} has no valid blob")
         return {

@@ -269,6 +269,10 @@ def test_an_upload_is_a_file_input_for_later_jobs(
         with pytest.raises(InvalidInputError) as info:
             client.create_job("file_notes", {"uploadId": "0" * 32})
         assert info.value.field == "uploadId"
+        # Another user's upload is no upload for this one
+        with pytest.raises(InvalidInputError, match="no upload") as info:
+            client.create_job("file_notes", {"uploadId": from_bytes}, user_id="someone-else")
+        assert info.value.field == "uploadId"
         with pytest.raises(InvalidInputError):
             client.upload(b"", filename="empty.txt")
     # Uploads unused for the TTL go with cleanup; a job made from one keeps its blob
@@ -294,6 +298,12 @@ def test_a_failed_store_leaves_nothing_behind_and_keeps_its_error(
         pytest.raises(InvalidInputError, match="limit"),
     ):
         client.submit_file(lecture)
+    # Bytes over the limit: refused while staging them, the staging file removed
+    with (
+        Client(redis_url, user_id="tester", workers=0, settings=small) as client,
+        pytest.raises(InvalidInputError, match="over the limit"),
+    ):
+        client.upload(b"x" * 11, filename="big.txt")
     staging = Path(small.blob_location) / ".staging"
     assert not staging.exists() or list(staging.iterdir()) == []
     # A store that refuses the write (no such bucket): a StorageError naming the store
