@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import logging
 import mimetypes
 import os
@@ -116,8 +117,6 @@ class Inputs:
             raise InvalidInputError("must be a path or bytes", field="source")
         if not data:
             raise InvalidInputError("the upload is empty", field="source")
-        import io
-
         return self._stage(io.BytesIO(bytes(data)), filename, field="source", what=filename)
 
     def _stage(self, source: Any, filename: str, *, field: str, what: str) -> Staged:

@@ -129,6 +129,8 @@ def test_cleanup_deletes_unreferenced_blobs_and_keeps_referenced_ones(
         if backend == "s3":
             assert s3_keys(blob_url) == []
         assert client._store.blob_candidates() == []
+        # And nothing of the bookkeeping is left in Redis
+        assert [k for k in client._store.all_keys() if ":blob" in k or ":upload" in k] == []
 
 
 def test_a_blob_stored_for_a_job_not_yet_created_survives_cleanup(
