@@ -167,11 +167,15 @@ class S3BlobStore:
         # boto3 costs ~0.3 s to import: only deployments that store blobs in S3 pay it.
         import boto3
         from botocore.config import Config
+        from botocore.exceptions import BotoCoreError
 
         config = Config(connect_timeout=10, read_timeout=60, retries={"max_attempts": 5, "mode": "standard"})
-        self._client: Any = boto3.client(
-            "s3", endpoint_url=query.get("endpoint_url"), region_name=query.get("region"), config=config
-        )
+        try:
+            self._client: Any = boto3.client(
+                "s3", endpoint_url=query.get("endpoint_url"), region_name=query.get("region"), config=config
+            )
+        except (ValueError, BotoCoreError) as exc:  # a malformed endpoint_url or region
+            raise ConfigError(f"cannot use {self.location}: {exc}", setting="EDUSCRIBE_BLOB_URL") from None
 
     def _key(self, digest: str) -> str:
         if not is_digest(digest):

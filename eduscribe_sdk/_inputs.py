@@ -171,6 +171,8 @@ class Inputs:
             self.lease(token, [staged.digest])
             if not self.blobs.has(staged.digest):
                 self.blobs.put(staged.digest, staged.path)
+        except StorageError as exc:
+            raise StorageError(f"{staged.filename}: {exc}") from exc
         finally:
             staged.path.unlink(missing_ok=True)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from eduscribe_sdk import Client, InvalidInputError, JobStatus, Settings, StorageError
+from eduscribe_sdk import Client, ConfigError, InvalidInputError, JobStatus, Settings, StorageError
 from eduscribe_sdk._blobs import blob_store
 from tests.blobs.conftest import S3_ENV, s3_keys
 
@@ -312,11 +312,20 @@ def test_a_failed_store_leaves_nothing_behind_and_keeps_its_error(
     missing = s3_url.replace("s3://eduscribe-", "s3://no-such-bucket-", 1)
     broken = replace(fast_settings, blob_url=missing)
     with Client(redis_url, user_id="tester", workers=0, settings=broken) as client:
-        with pytest.raises(StorageError, match="no-such-bucket"):
+        with pytest.raises(StorageError, match=r"^lecture\.txt: .*no-such-bucket"):
             client.submit_file(lecture)
         with pytest.raises(StorageError, match="no-such-bucket"):
             client.upload(lecture)
         assert client.list_jobs() == []
+    # A blob URL that cannot work is a ConfigError naming the variable
+    for url in ("ftp://host/x", "s3://bucket/p?endpoint_url=not a url", "s3://bucket/p?colour=blue"):
+        bad = replace(fast_settings, blob_url=url)
+        with (
+            Client(redis_url, user_id="tester", workers=0, settings=bad) as client,
+            pytest.raises(ConfigError) as info,
+        ):
+            client.submit_file(lecture)
+        assert info.value.setting == "EDUSCRIBE_BLOB_URL"
 
 
 def test_a_damaged_or_missing_blob_fails_the_job_permanently(
