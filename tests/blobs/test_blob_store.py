@@ -216,7 +216,8 @@ def test_reading_is_limited_to_the_file_roots(
     settings = replace(fast_settings, file_roots=settings.file_roots)
     with Client(redis_url, user_id="tester", workers=0, settings=settings) as client:
         assert client.submit_file(inside).status is JobStatus.QUEUED
-        outside = ("/etc/passwd", lecture, allowed / "escape.txt", allowed / ".." / "files" / "lecture.txt")
+        escapes = (allowed / "escape.txt", allowed / ".." / "files" / "lecture.txt")
+        outside = ("/etc/passwd", "/etc/no-such-file", lecture, *escapes)
         for refused in outside:
             with pytest.raises(InvalidInputError, match="outside the folders EDUSCRIBE_FILE_ROOTS") as info:
                 client.submit_file(refused)
