@@ -57,7 +57,7 @@ _CHUNK = 1024 * 1024
 
 
 def is_digest(value: object) -> bool:
-    return isinstance(value, str) and bool(_DIGEST.match(value))
+    return isinstance(value, str) and bool(_DIGEST.fullmatch(value))
 
 
 def safe_filename(name: str) -> str:

@@ -296,16 +296,19 @@ class Client:
             created = self._store.create_jobs(stored, batches=batch_metadata)
         return [job_id for job_id, _, _ in created]
 
-    def upload(self, source: str | Path | bytes, *, filename: str | None = None) -> str:
+    def upload(
+        self, source: str | Path | bytes, *, filename: str | None = None, content_type: str | None = None
+    ) -> str:
         """Store a file (a local path, read now, or its bytes) for later jobs; returns an id
         to use as ``input_data={"uploadId": id}`` for ``file_notes`` and ``video_notes``.
 
         The bytes go to the blob store (``EDUSCRIBE_BLOB_URL``), so workers anywhere can
         read them. ``filename`` names it (needed for bytes: its extension tells the file's
-        type). An upload no job used for ``EDUSCRIBE_UPLOAD_TTL_HOURS`` is removed by
-        :meth:`cleanup`.
+        type). ``content_type`` overrides the type guessed from the name (a service that
+        sniffed the bytes passes what it found). An upload no job used for
+        ``EDUSCRIBE_UPLOAD_TTL_HOURS`` is removed by :meth:`cleanup`.
         """
-        return self._inputs.upload(source, filename=filename, user_id=self.user_id)
+        return self._inputs.upload(source, filename=filename, user_id=self.user_id, content_type=content_type)
 
     def batch_metadata(self, batch_id: str) -> dict[str, str]:
         """What :meth:`create_jobs` saved for ``batch_id`` (later saves set fields, keep the

@@ -29,6 +29,7 @@ import io
 import logging
 import mimetypes
 import os
+import re
 import stat
 import tempfile
 import time
@@ -60,6 +61,7 @@ DELETING_MS = 60_000
 _GC_CHUNK = 100
 _CHUNK = 1024 * 1024
 _FILE_TYPES = (JobType.FILE_NOTES, JobType.VIDEO_NOTES)
+_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]{0,63}/[A-Za-z0-9][\w.+-]{0,63}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +225,19 @@ class Inputs:
             "contentType": fields.get("contentType") or "application/octet-stream",
         }
 
-    def upload(self, source: str | os.PathLike[str] | bytes, *, filename: str | None, user_id: str) -> str:
+    def upload(
+        self,
+        source: str | os.PathLike[str] | bytes,
+        *,
+        filename: str | None,
+        user_id: str,
+        content_type: str | None = None,
+    ) -> str:
         """Store ``source`` (a local path or bytes) as an upload; returns its id."""
+        if content_type is not None and not (
+            isinstance(content_type, str) and _CONTENT_TYPE.fullmatch(content_type)
+        ):
+            raise InvalidInputError("must be a media type like 'application/pdf'", field="content_type")
         if isinstance(source, bytes | bytearray | memoryview):
             name = _upload_name(filename or "upload")
             staged = self.stage_bytes(bytes(source), name)
@@ -238,6 +251,8 @@ class Inputs:
         try:
             self.put(staged, token)
             ref = staged.reference()
+            if content_type is not None:
+                ref["contentType"] = content_type
             self._store.blobs(
                 "upload", upload_id, ref["blob"], ref["filename"], ref["size"], ref["contentType"], user_id
             )

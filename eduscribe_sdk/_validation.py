@@ -219,7 +219,7 @@ def check_local_file(
 
 
 def _check_upload_id(value: object) -> str:
-    if not isinstance(value, str) or not _UPLOAD_ID.match(value):
+    if not isinstance(value, str) or not _UPLOAD_ID.fullmatch(value):
         raise InvalidInputError("must be an upload id from Client.upload", field="uploadId")
     return value
 

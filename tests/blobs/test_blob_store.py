@@ -263,12 +263,19 @@ def test_an_upload_is_a_file_input_for_later_jobs(
 ) -> None:
     with Client(redis_url, user_id="tester", workers=1, settings=fast_settings) as client:
         from_bytes = client.upload(LECTURE.encode(), filename="week1.txt")
-        from_path = client.upload(lecture)
+        from_path = client.upload(lecture, content_type="text/markdown")
         jobs = [client.create_job("file_notes", {"uploadId": u}) for u in (from_bytes, from_path)]
         records = client.wait_all([j.id for j in jobs], timeout=60)
         assert [r.status for r in records] == [JobStatus.COMPLETED] * 2
         assert [r.input_data["filename"] for r in records] == ["week1.txt", "lecture.txt"]
-        assert records[0].input_data["contentType"] == "text/plain"
+        assert [r.input_data["contentType"] for r in records] == ["text/plain", "text/markdown"]
+        for bad_type in ("text/plain\r\nX-Evil: 1", "text/plain\n", "plain"):
+            with pytest.raises(InvalidInputError) as info:
+                client.upload(b"x", filename="x.txt", content_type=bad_type)
+            assert info.value.field == "content_type"
+        with pytest.raises(InvalidInputError) as info:
+            client.create_job("file_notes", {"uploadId": from_bytes + "\n"})
+        assert info.value.field == "uploadId"
         with pytest.raises(InvalidInputError) as info:
             client.create_job("file_notes", {"uploadId": "0" * 32})
         assert info.value.field == "uploadId"
