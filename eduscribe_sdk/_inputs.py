@@ -157,15 +157,31 @@ class Inputs:
             time.sleep(0.05)
 
     def release(self, token: str, digests: Sequence[str]) -> None:
-        """Give leases back; a failure is logged (the lease expires on its own)."""
+        """Give leases back, and delete blobs that nothing needs now (stored for a creation
+        that failed). Failures are logged, never raised over the caller's own error: a lease
+        expires on its own, and a blob left over goes with the next cleanup."""
         if not digests:
             return
         try:
-            self._store.blobs("release", token, *digests)
+            self._delete(self._store.blobs("release", token, DELETING_MS, *digests))
         except Exception:
             log.warning(
                 "could not release %d blob lease(s); they expire on their own", len(digests), exc_info=True
             )
+
+    def _delete(self, doomed: Sequence[str]) -> int:
+        """Delete blobs marked for deletion, then drop their bookkeeping; returns how many."""
+        gone = []
+        for digest in doomed:
+            try:
+                self.blobs.delete(digest)
+                gone.append(digest)
+            except StorageError:
+                # Its mark expires and a later cleanup tries again.
+                log.warning("could not delete blob %s", digest, exc_info=True)
+        if gone:
+            self._store.blobs("forget", *gone)
+        return len(gone)
 
     def put(self, staged: Staged, token: str) -> None:
         """Store a staged file under a lease the caller holds (and releases)."""
@@ -209,13 +225,8 @@ class Inputs:
             self.release(token, sorted(set(leased)))
 
     def _resolve(self, upload_id: str, token: str, user_id: str) -> dict[str, Any]:
-        flat = self._store.blobs("resolve", token, LEASE_MS, upload_id)
+        flat = self._store.blobs("resolve", token, LEASE_MS, upload_id, user_id)
         fields = dict(zip(flat[::2], flat[1::2], strict=True))
-        if fields.get("user_id") != user_id:
-            # Another user's upload reads as no upload at all: its id tells nothing.
-            raise InvalidInputError(
-                f"no upload {upload_id!r} (unknown, or expired and removed)", field="uploadId"
-            )
         if not is_digest(fields.get("blob")):
             raise StorageError(f"upload {upload_id} has no valid blob")
         return {
@@ -274,18 +285,9 @@ class Inputs:
         deleted = 0
         candidates = self._store.blob_candidates()
         for start in range(0, len(candidates), _GC_CHUNK):
-            doomed = list(self._store.blobs("mark", DELETING_MS, *candidates[start : start + _GC_CHUNK]))
-            gone = []
-            for digest in doomed:
-                try:
-                    self.blobs.delete(digest)
-                    gone.append(digest)
-                except StorageError:
-                    # Its mark expires and a later cleanup tries again.
-                    log.warning("could not delete blob %s", digest, exc_info=True)
-            if gone:
-                self._store.blobs("forget", *gone)
-            deleted += len(gone)
+            deleted += self._delete(
+                self._store.blobs("mark", DELETING_MS, *candidates[start : start + _GC_CHUNK])
+            )
         if deleted:
             log.info("cleanup deleted %d stored input(s) no job needs", deleted)
         return deleted

@@ -5,11 +5,16 @@
 --                               expires or is released. Replies '' or the first sha that
 --                               cleanup is deleting right now (the client waits and leases
 --                               again, then stores the blob again).
---   release token sha...        the client is done (its job exists, or it gave up).
+--   release token deleting_ttl_ms sha...
+--                               the client is done (its job exists, or it gave up); replies
+--                               the shas nothing needs any more, marked for deletion (the
+--                               client deletes them, then calls forget).
 --   upload id sha filename size content_type user_id
 --                               records an upload (the client holds a lease on sha).
---   resolve token ttl_ms id     an upload's fields (flat), leasing its blob for the job about
---                               to use it; marks the upload used now. Refuses 'UPLOAD id'.
+--   resolve token ttl_ms id user_id
+--                               an upload's fields (flat), leasing its blob for the job about
+--                               to use it; marks the upload used now. Refuses 'UPLOAD id' when
+--                               there is none, or it is another user's.
 --   expire_uploads cutoff_s limit
 --                               removes up to `limit` uploads unused since the cutoff; replies
 --                               how many.
@@ -41,12 +46,24 @@ local function lease(token, ttl_ms, shas)
   return ''
 end
 
-local function release(token, shas)
+-- A blob that lost its last lease: with users it leaves cleanup's list (it comes back when
+-- its last user goes); with none (the creation it was stored for failed) it is marked for
+-- deletion at once and its sha replied, so that a failed creation leaves nothing behind.
+local function release(token, deleting_ttl_ms, shas)
+  local doomed = {}
+  local now = int(now_ms())
   for _, sha in ipairs(shas) do
     redis.call('ZREM', k_blob_leases(sha), token)
-    if redis.call('ZCARD', k_blob_leases(sha)) == 0 then redis.call('DEL', k_blob_leases(sha)) end
+    redis.call('ZREMRANGEBYSCORE', k_blob_leases(sha), '-inf', '(' .. now)
+    if redis.call('EXISTS', k_blob_leases(sha)) == 0 then
+      if redis.call('SCARD', k_blob_refs(sha)) > 0 then
+        redis.call('ZREM', k_blobs(), sha)
+      elseif redis.call('SET', k_blob_deleting(sha), '1', 'NX', 'PX', deleting_ttl_ms) then
+        doomed[#doomed + 1] = sha
+      end
+    end
   end
-  return ''
+  return doomed
 end
 
 -- One fewer user of `sha`: with none left, cleanup looks at it.
@@ -88,7 +105,7 @@ end
 register('blobs', function(args)
   local op = args[1]
   if op == 'lease' then return lease(args[2], args[3], {unpack(args, 4)}) end
-  if op == 'release' then return release(args[2], {unpack(args, 3)}) end
+  if op == 'release' then return release(args[2], args[3], {unpack(args, 4)}) end
   if op == 'upload' then
     local id, sha = args[2], args[3]
     redis.call('HSET', k_upload(id), 'blob', sha, 'filename', args[4], 'size', args[5],
@@ -98,8 +115,9 @@ register('blobs', function(args)
     return ''
   end
   if op == 'resolve' then
+    -- Another user's upload reads as no upload at all: its id tells nothing.
+    if redis.call('HGET', k_upload(args[4]), 'user_id') ~= args[5] then return refuse('UPLOAD', args[4]) end
     local fields = redis.call('HGETALL', k_upload(args[4]))
-    if #fields == 0 then return refuse('UPLOAD', args[4]) end
     local sha = redis.call('HGET', k_upload(args[4]), 'blob')
     -- An upload holds its blob, so no cleanup can be deleting it: the lease always holds.
     lease(args[2], args[3], {sha})

@@ -16,7 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from eduscribe_sdk import Client, ConfigError, InvalidInputError, JobStatus, Settings, StorageError
+from eduscribe_sdk import (
+    Client,
+    ConfigError,
+    InvalidInputError,
+    JobStatus,
+    PriorityNotAllowedError,
+    Settings,
+    StorageError,
+)
 from eduscribe_sdk._blobs import blob_store
 from tests.blobs.conftest import S3_ENV, s3_keys
 
@@ -354,3 +362,21 @@ def test_a_damaged_or_missing_blob_fails_the_job_permanently(
     assert records[0].error_message and "lecture.txt: the stored input" in records[0].error_message
     assert "damaged" in records[0].error_message and records[0].retry_count == 0
     assert records[1].error_message and "other.txt: the stored input is gone" in records[1].error_message
+
+
+def test_a_refused_creation_leaves_nothing_behind(bare_client: Client, lecture: Path, tmp_path: Path) -> None:
+    store = blob_store(bare_client.settings)
+    root = Path(bare_client.settings.blob_location)
+    keys_before = set(bare_client._store.all_keys())
+    # Given a file job the store refuses after the file was stored (priority above the tier)
+    with pytest.raises(PriorityNotAllowedError):
+        bare_client.submit_file(lecture, priority="urgent")
+    # Then neither the blob nor any bookkeeping is left
+    assert blob_files(root) == []
+    assert set(bare_client._store.all_keys()) == keys_before
+    # And a refused job on a blob another job holds leaves that blob alone
+    kept = bare_client.submit_file(lecture)
+    with pytest.raises(PriorityNotAllowedError):
+        bare_client.submit_file(lecture, priority="urgent")
+    assert store.has(kept.record.input_data["blob"])
+    assert bare_client._store.blob_candidates() == []
