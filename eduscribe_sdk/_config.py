@@ -88,6 +88,17 @@ def _time_limits(raw: str) -> dict[str, int]:
     return limits
 
 
+def _roots(raw: str) -> tuple[Path, ...]:
+    """``"/srv/courses:/home/me/slides"`` -> their real paths (symlinks resolved once, here)."""
+    roots = []
+    for item in filter(None, (part.strip() for part in raw.split(":"))):
+        root = Path(item).expanduser()
+        if not root.is_absolute():
+            raise ConfigError(f"{item!r} is not an absolute path", setting="EDUSCRIBE_FILE_ROOTS")
+        roots.append(Path(os.path.realpath(root)))
+    return tuple(roots)
+
+
 def _str(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -120,6 +131,12 @@ class Settings:
     #: Address space a job's processor process may use (RLIMIT_AS), in MB; 0 turns it off.
     max_job_memory_mb: int = 4096
     event_stream_maxlen: int = 100_000
+    #: Where file and video inputs are stored (a folder path, ``file://`` or ``s3://`` URL);
+    #: None: the folder ``home / "blobs"``.
+    blob_url: str | None = field(default=None, repr=False)
+    #: When set, the SDK reads local files only below these folders (real paths).
+    file_roots: tuple[Path, ...] = ()
+    upload_ttl_hours: int = 24
     #: job_type -> "module:function": run your own processor for a job type (an extension
     #: point for custom pipelines; the test suite uses it for controllable jobs).
     processor_overrides: Mapping[str, str] = field(default_factory=dict)
@@ -156,12 +173,20 @@ class Settings:
             outage_window_s=_int(env, "EDUSCRIBE_OUTAGE_WINDOW_SECONDS", 60, minimum=0),
             time_limits_s=_time_limits(env.get("EDUSCRIBE_TIME_LIMITS", "")),
             max_job_memory_mb=_int(env, "EDUSCRIBE_MAX_JOB_MEMORY_MB", 4096),
+            blob_url=_str(env, "EDUSCRIBE_BLOB_URL"),
+            file_roots=_roots(env.get("EDUSCRIBE_FILE_ROOTS", "")),
+            upload_ttl_hours=_int(env, "EDUSCRIBE_UPLOAD_TTL_HOURS", 24, minimum=1),
         )
         return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
 
     @property
     def llm_enabled(self) -> bool:
         return self.openai_api_key is not None
+
+    @property
+    def blob_location(self) -> str:
+        """Where file and video inputs are stored: ``blob_url``, or the folder in ``home``."""
+        return self.blob_url or str(self.home / "blobs")
 
     @property
     def redis_url_file(self) -> Path:

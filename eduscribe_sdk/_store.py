@@ -480,6 +480,23 @@ class Store:
                 cursor = event.id
                 yield event
 
+    # --- stored inputs -----------------------------------------------------------------
+    def blobs(self, op: str, *args: Any) -> Any:
+        """One operation of ``lua/blobs.lua`` (leases, uploads, cleanup marks); see there."""
+        try:
+            return self._call("blobs", [op, *args])
+        except redis.ResponseError as exc:
+            raise refusal_error(str(exc)) from None
+
+    @_reaches_redis
+    def blob_candidates(self) -> list[str]:
+        """Blobs that cleanup should look at (their last user went, or a lease was taken)."""
+        return list(self.redis.zrange(self.keys.blobs, 0, -1))
+
+    @_reaches_redis
+    def upload(self, upload_id: str) -> dict[str, str]:
+        return dict(self.redis.hgetall(self.keys.upload(upload_id)))
+
     # --- batches -----------------------------------------------------------------------
     @_reaches_redis
     def batch_meta(self, batch_id: str) -> dict[str, str]:

@@ -16,6 +16,8 @@
     ├── JobTimeout (also TimeoutError)           Client.wait: the timeout ran out first
     ├── RedisUnavailableError (also ConnectionError)
     │                                            Redis could not be reached within the timeout
+    ├── StorageError (also OSError)              the blob store (file and video inputs) could
+    │                                            not be read or written; names the file or blob
     ├── UnsupportedOperationError (also NotImplementedError)
     │                                            a dramatiq operation EduScribe's broker refuses
     │                                            (actor.send, flush, join): use the Client
@@ -58,6 +60,7 @@ __all__ = [
     "ProcessingError",
     "ProcessorCrashed",
     "RedisUnavailableError",
+    "StorageError",
     "TransientError",
     "UnknownDependencyError",
     "UnsupportedOperationError",
@@ -145,6 +148,10 @@ class JobTimeout(EduscribeError, TimeoutError):
 
 class RedisUnavailableError(EduscribeError, ConnectionError):
     """Redis did not answer in time. The URL in the message has its password masked."""
+
+
+class StorageError(EduscribeError, OSError):
+    """The blob store could not store or give back an input; the message names it."""
 
 
 class UnsupportedOperationError(EduscribeError, NotImplementedError):
