@@ -16,6 +16,7 @@ EduScribe ``ZCARD`` of the completed index; Dramatiq ``HLEN`` of the queue's mes
 from __future__ import annotations
 
 import functools
+import os
 import statistics
 import time
 import uuid
@@ -31,6 +32,14 @@ from ._servers import REPO, RedisServer, WorkerProcesses, flush, python_tool, wa
 
 THREADS = 8
 NOOP_PROCESSOR = "text_notes=benchmarks.noop:noop"
+#: ``BENCH_QUEUE_JOB=text``: EduScribe's workers run the real text_notes processor (offline
+#: notes of a short paragraph) instead of the no-op, so the per-job cost of a real processor
+#: (for instance its child process) shows; the other systems still run their no-ops.
+TEXT_JOB = os.environ.get("BENCH_QUEUE_JOB", "noop") == "text"
+TEXT_CONTENT = (
+    "Photosynthesis converts light energy into chemical energy. Chlorophyll absorbs light in the "
+    "chloroplasts. The Calvin cycle fixes carbon dioxide into sugars, and oxygen is released."
+)
 DB = {"eduscribe": 0, "dramatiq": 1, "celery": 2, "rq": 3}
 
 
@@ -98,7 +107,7 @@ def eduscribe(
     env = {
         "EDUSCRIBE_REDIS_URL": url,
         "WORKER_MAX_CONCURRENT_JOBS": str(THREADS),
-        "EDUSCRIBE_PROCESSORS": NOOP_PROCESSOR,
+        **({} if TEXT_JOB else {"EDUSCRIBE_PROCESSORS": NOOP_PROCESSOR}),
     }
     # Workers start in the tree whose code they run: dramatiq puts its folder first on sys.path.
     tree = tree or REPO
@@ -113,7 +122,9 @@ def eduscribe(
         def enqueue(n: int) -> None:
             nonlocal expected
             tag = uuid.uuid4().hex[:8]
-            specs = [client.prepare_job("text_notes", {"content": "noop"}, id=f"{tag}-{i}") for i in range(n)]
+            content = TEXT_CONTENT if TEXT_JOB else "noop"
+            job = {"content": content}
+            specs = [client.prepare_job("text_notes", job, id=f"{tag}-{i}") for i in range(n)]
             client.create_jobs(specs)
             expected += n
 

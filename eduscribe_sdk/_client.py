@@ -15,6 +15,7 @@ from ._config import Settings
 from ._creation import JobSpec
 from ._dag import topological_order
 from ._embedded import EmbeddedServer
+from ._inputs import Inputs
 from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 from ._store import Store, connect
 from ._validation import (
@@ -152,6 +153,7 @@ class Client:
         self.settings = replace(self.settings, redis_url=url)
         try:
             self._store = Store(connect(url, settings=self.settings), settings=self.settings, prefix=prefix)
+            self._inputs = Inputs(self._store, self.settings)
             self._store.ping()
             if workers:
                 from ._worker import InProcessWorker
@@ -230,7 +232,9 @@ class Client:
         (priority allowed for the user, dependencies that exist) happen at creation.
         """
         kind = parse_job_type(job_type)
-        data = normalize_input(kind, input_data, max_file_bytes=self.settings.max_file_bytes)
+        data = normalize_input(
+            kind, input_data, max_file_bytes=self.settings.max_file_bytes, file_roots=self.settings.file_roots
+        )
         if priority is not None:
             try:
                 priority = Priority(priority)
@@ -283,7 +287,8 @@ class Client:
             batch_id=batch_id,
             user_id=user_id,
         )
-        ((job_id, _, _),) = self._store.create_jobs([spec])
+        with self._inputs.stored([spec]) as stored:
+            ((job_id, _, _),) = self._store.create_jobs(stored)
         return JobHandle(self, self.get_job(job_id))
 
     def create_jobs(
@@ -316,8 +321,23 @@ class Client:
                 # Values hold whole CSV row lists: bounded by Redis, not by us.
                 check_string(text, "batch_metadata", limit=512 * 1024 * 1024, allow_empty=True)
         order = topological_order({spec.id: list(spec.depends_on) for spec in specs})
-        created = self._store.create_jobs([by_id[job_id] for job_id in order], batches=batch_metadata)
+        with self._inputs.stored([by_id[job_id] for job_id in order]) as stored:
+            created = self._store.create_jobs(stored, batches=batch_metadata)
         return [job_id for job_id, _, _ in created]
+
+    def upload(
+        self, source: str | Path | bytes, *, filename: str | None = None, content_type: str | None = None
+    ) -> str:
+        """Store a file (a local path, read now, or its bytes) for later jobs; returns an id
+        to use as ``input_data={"uploadId": id}`` for ``file_notes`` and ``video_notes``.
+
+        The bytes go to the blob store (``EDUSCRIBE_BLOB_URL``), so workers anywhere can
+        read them. ``filename`` names it (needed for bytes: its extension tells the file's
+        type). ``content_type`` overrides the type guessed from the name (a service that
+        sniffed the bytes passes what it found). An upload no job used for
+        ``EDUSCRIBE_UPLOAD_TTL_HOURS`` is removed by :meth:`cleanup`.
+        """
+        return self._inputs.upload(source, filename=filename, user_id=self.user_id, content_type=content_type)
 
     def batch_metadata(self, batch_id: str) -> dict[str, str]:
         """What :meth:`create_jobs` saved for ``batch_id`` (later saves set fields, keep the
@@ -567,9 +587,15 @@ class Client:
                 return
 
     def cleanup(self, older_than_days: float = 30) -> int:
-        """Delete jobs that finished more than ``older_than_days`` ago; returns how many."""
+        """Delete jobs that finished more than ``older_than_days`` ago; returns how many.
+
+        Then removes uploads unused for ``EDUSCRIBE_UPLOAD_TTL_HOURS`` and deletes the stored
+        inputs that no job or upload needs any more.
+        """
         days = check_seconds(older_than_days, "older_than_days", high=100 * 366, unit="days")
-        return self._store.cleanup(datetime.now(UTC) - timedelta(days=days))
+        removed = self._store.cleanup(datetime.now(UTC) - timedelta(days=days))
+        self._inputs.collect()
+        return removed
 
     # --- analytics (pandas) --------------------------------------------------------------
     def stats(self) -> QueueStats:

@@ -128,10 +128,17 @@ def _write_document(chunk: Chunk, inputs: Sequence[str], batches: BatchMetadata)
             # The record's depends_on field, encoded here: Lua's pattern matching, to
             # tell which ids need escaping, cost more than encoding in Python.
             _dumps(list(spec.depends_on)),
+            # The stored input the job holds (blobs.lua): cleanup keeps it while the job exists.
+            _blob_of(spec),
         ]
         for (job_id, spec), input_json in zip(chunk, inputs, strict=True)
     ]
     return _dumps([jobs, {batch_id: dict(fields) for batch_id, fields in batches.items()}])
+
+
+def _blob_of(spec: JobSpec) -> str:
+    blob = spec.input_data.get("blob")
+    return blob if isinstance(blob, str) else ""
 
 
 def _results(prepared: Chunk, reply: str) -> list[tuple[str, JobStatus, Priority]]:

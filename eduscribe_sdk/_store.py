@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 import redis
 
 from ._config import Settings, mask_url
+from ._connection import connect, describe, unavailable
 from ._creation import BatchMetadata, JobSpec, create_jobs
 from ._keys import DEFAULT_PREFIX, Keys
 from ._library import call, library, refusal_error
@@ -41,22 +42,6 @@ logger = logging.getLogger("eduscribe.store")
 SAMPLE_CAP = 1000
 
 
-def connect(url: str, *, settings: Settings | None = None) -> redis.Redis:
-    """A Redis client with timeouts, so an unreachable server fails fast instead of hanging."""
-    timeout = (settings or Settings()).socket_timeout_s
-    try:
-        return redis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            health_check_interval=30,
-            retry_on_timeout=False,
-        )
-    except ValueError as exc:
-        raise InvalidInputError(f"not a Redis URL: {mask_url(url)} ({exc})", field="redis_url") from None
-
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -71,8 +56,11 @@ def _reaches_redis(method: F) -> F:
     def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise _unavailable(self, exc) from exc
+        except redis.RedisError as exc:
+            # Down, loading, or a read-only replica after a failover: all mean "try later".
+            if unavailable(exc):
+                raise _unavailable(self, exc) from exc
+            raise
 
     return cast(F, wrapper)
 
@@ -130,11 +118,7 @@ class Store:
 
     @cached_property
     def url(self) -> str:
-        kwargs = self.redis.connection_pool.connection_kwargs
-        if "path" in kwargs:
-            return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
-        scheme = "rediss" if "ssl" in str(self.redis.connection_pool.connection_class).lower() else "redis"
-        return f"{scheme}://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
+        return describe(self.redis)
 
     @_reaches_redis
     def _call(self, name: str, args: Sequence[Any]) -> Any:
@@ -296,6 +280,23 @@ class Store:
         else:
             args += [int(grace_s * 1000), *held]
         return int(self._call("worker", args))
+
+    def reconcile(
+        self, worker_id: str, running: Sequence[tuple[str, int]], settled: Sequence[tuple[str, int]]
+    ) -> list[str]:
+        """After Redis lost its last writes: take back this worker's lost claims of the
+        ``running`` (job, attempt) pairs; return the ``settled`` jobs whose outcome was lost
+        (see reconcile.lua)."""
+        args: list[Any] = [worker_id]
+        for kind, pairs in (("run", running), ("done", settled)):
+            for job_id, attempt in pairs:
+                args += [kind, job_id, attempt]
+        return [str(job_id) for job_id in self._call("reconcile", args)]
+
+    @_reaches_redis
+    def server_id(self) -> str:
+        """The server's run id: it changes when Redis restarts or another server takes over."""
+        return str(self.redis.info("server")["run_id"])
 
     def leave(self, worker_id: str) -> int:
         return int(self._call("worker", ["leave", worker_id]))
@@ -478,6 +479,23 @@ class Store:
             for event in self.read_events(cursor, block_ms=block_ms):
                 cursor = event.id
                 yield event
+
+    # --- stored inputs -----------------------------------------------------------------
+    def blobs(self, op: str, *args: Any) -> Any:
+        """One operation of ``lua/blobs.lua`` (leases, uploads, cleanup marks); see there."""
+        try:
+            return self._call("blobs", [op, *args])
+        except redis.ResponseError as exc:
+            raise refusal_error(str(exc)) from None
+
+    @_reaches_redis
+    def blob_candidates(self) -> list[str]:
+        """Blobs that cleanup should look at (their last user went, or a lease was taken)."""
+        return list(self.redis.zrange(self.keys.blobs, 0, -1))
+
+    @_reaches_redis
+    def upload(self, upload_id: str) -> dict[str, str]:
+        return dict(self.redis.hgetall(self.keys.upload(upload_id)))
 
     # --- batches -----------------------------------------------------------------------
     @_reaches_redis

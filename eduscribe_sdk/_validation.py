@@ -7,8 +7,10 @@ Pure and cheap: no heavy imports, no network. Content checks that need the file'
 from __future__ import annotations
 
 import math
+import os
 import re
-from collections.abc import Iterable, Mapping
+import stat
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -32,6 +34,7 @@ __all__ = [
     "check_flag",
     "check_id",
     "check_id_list",
+    "check_local_file",
     "check_seconds",
     "check_spec",
     "check_string",
@@ -67,11 +70,12 @@ _OPTIONS: dict[JobType, set[str]] = {
 }
 _TOP_LEVEL: dict[JobType, set[str]] = {
     JobType.TEXT_NOTES: {"content"},
-    JobType.FILE_NOTES: {"path"},
-    JobType.VIDEO_NOTES: {"path"},
+    JobType.FILE_NOTES: {"path", "uploadId"},
+    JobType.VIDEO_NOTES: {"path", "uploadId"},
     JobType.YOUTUBE_NOTES: {"youtubeUrl", "videoId"},
     JobType.COURSE_SUMMARY: set(),
 }
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _LANGUAGE = re.compile(r"^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$")
 _VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _YOUTUBE_HOSTS = {
@@ -339,29 +343,73 @@ def _check_options(job_type: JobType, raw: object) -> dict[str, Any]:
     return options
 
 
-def _check_path(value: object, *, max_bytes: int) -> str:
+_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def check_local_file(
+    value: object, *, max_bytes: int, roots: Sequence[Path] = (), field: str = "path"
+) -> Path:
+    """The real path of a local input file, checked without opening it.
+
+    Symlinks are resolved first, and ``roots`` (``EDUSCRIBE_FILE_ROOTS``, real paths) are
+    checked against the result; the kind of file comes from ``os.stat``, so a FIFO or a
+    device is refused before anything opens it (opening a FIFO would block forever).
+    """
     if not isinstance(value, str | Path) or not str(value).strip():
-        raise InvalidInputError("must be a file path", field="path")
+        raise InvalidInputError("must be a file path", field=field)
+    if "\0" in str(value):
+        raise InvalidInputError("a file path cannot contain NUL", field=field)
     path = Path(value).expanduser()
-    if not path.exists():
-        raise InvalidInputError(f"file not found: {path}", field="path")
-    if not path.is_file():
-        raise InvalidInputError(f"not a regular file: {path}", field="path")
-    size = path.stat().st_size
-    if size == 0:
-        raise InvalidInputError(f"file is empty: {path}", field="path")
-    if size > max_bytes:
+    try:
+        real = Path(os.path.realpath(path))
+        # Roots first: outside them, whether a file exists is none of the caller's business.
+        if roots and not any(real == root or root in real.parents for root in roots):
+            raise InvalidInputError(
+                f"{path} is outside the folders EDUSCRIBE_FILE_ROOTS allows ({':'.join(map(str, roots))})",
+                field=field,
+            )
+        info = os.stat(real)
+    except FileNotFoundError:
+        raise InvalidInputError(f"file not found: {path}", field=field) from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}", field=field) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+        raise InvalidInputError(f"not a regular file ({kind}): {path}", field=field)
+    if info.st_size == 0:
+        raise InvalidInputError(f"file is empty: {path}", field=field)
+    if info.st_size > max_bytes:
         raise InvalidInputError(
-            f"file is {size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB: {path}",
-            field="path",
+            f"file is {info.st_size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB: {path}",
+            field=field,
         )
-    return str(path.resolve())
+    return real
+
+
+def _check_upload_id(value: object) -> str:
+    if not isinstance(value, str) or not _UPLOAD_ID.fullmatch(value):
+        raise InvalidInputError("must be an upload id from Client.upload", field="uploadId")
+    return value
 
 
 def normalize_input(
-    job_type: JobType | str, input_data: object, *, max_file_bytes: int = 200 * 1024 * 1024
+    job_type: JobType | str,
+    input_data: object,
+    *,
+    max_file_bytes: int = 200 * 1024 * 1024,
+    file_roots: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """Validated, normalised input; raises :class:`InvalidInputError` naming the field."""
+    """Validated, normalised input; raises :class:`InvalidInputError` naming the field.
+
+    A file or video input names a local ``path`` (checked here, read and stored when the
+    job is created) or an ``uploadId`` from ``Client.upload``.
+    """
     kind = parse_job_type(job_type)
     if input_data is None:
         input_data = {}
@@ -378,15 +426,16 @@ def normalize_input(
     if kind is JobType.TEXT_NOTES:
         result["content"] = check_string(input_data.get("content"), "content", limit=MAX_TEXT_CHARS)
     elif kind in (JobType.FILE_NOTES, JobType.VIDEO_NOTES):
-        path = input_data.get("path")
-        if isinstance(path, str | Path):
-            # Before the file system sees it: os.stat raises ValueError for a NUL and
-            # OSError (not "not found") for a name too long.
-            check_string(str(path), "path", limit=MAX_PATH_CHARS)
-        try:
-            result["path"] = _check_path(path, max_bytes=max_file_bytes)
-        except OSError as exc:
-            raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}", field="path") from None
+        if "uploadId" in input_data:
+            if "path" in input_data:
+                raise InvalidInputError("give a path or an uploadId, not both", field="uploadId")
+            result["uploadId"] = _check_upload_id(input_data["uploadId"])
+        else:
+            path = input_data.get("path")
+            if isinstance(path, str | Path):
+                # Before the file system sees it: a name too long is OSError, not "not found".
+                check_string(str(path), "path", limit=MAX_PATH_CHARS)
+            result["path"] = str(check_local_file(path, max_bytes=max_file_bytes, roots=file_roots))
     elif kind is JobType.YOUTUBE_NOTES:
         url, video_id = input_data.get("youtubeUrl"), input_data.get("videoId")
         if url is None and video_id is None:

@@ -6,6 +6,8 @@ Importing this module builds a worker's broker, with its middleware and actors, 
 server on this machine wrote to ``EDUSCRIBE_HOME/redis.url``.
 Worker settings: ``WORKER_MAX_CONCURRENT_JOBS`` job slots per process (dramatiq's
 ``--threads`` is an upper bound), ``WORKER_RETRY_DELAY``, ``WORKER_ID``.
+Stop it with SIGTERM, to the parent or to the whole process group: running jobs go back in
+line at once.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ._config import Settings
 from ._embedded import resolve_url
 from ._store import Store, connect
 from ._worker import build_broker
+from ._worker.signals import absorb_group_sigterm
 
 settings = Settings.from_env()
 _url = resolve_url(settings)
@@ -26,3 +29,6 @@ if _url is None:
     )
 broker = build_broker(Store(connect(_url, settings=settings), settings=settings), settings)
 dramatiq.set_broker(broker)
+# A SIGTERM to the whole process group (systemd's default) reaches dramatiq's worker process
+# twice; the repeat must not turn a graceful stop, which hands jobs back, into an exit.
+absorb_group_sigterm()

@@ -16,12 +16,18 @@
     ├── JobTimeout (also TimeoutError)           Client.wait: the timeout ran out first
     ├── RedisUnavailableError (also ConnectionError)
     │                                            Redis could not be reached within the timeout
+    ├── StorageError (also OSError)              the blob store (file and video inputs) could
+    │                                            not be read or written; names the file or blob
     ├── UnsupportedOperationError (also NotImplementedError)
     │                                            a dramatiq operation EduScribe's broker refuses
     │                                            (actor.send, flush, join): use the Client
     └── ProcessingError                          raised by processors while a job runs
         ├── PermanentError                       fail at once, never retried (bad file, no audio…)
+        │   ├── JobTimeLimitExceeded             ran past its job type's time limit; stopped
+        │   ├── JobMemoryLimitExceeded           needed more memory than EDUSCRIBE_MAX_JOB_MEMORY_MB
+        │   └── DecompressionLimitExceeded       a compressed document (DOCX, PPTX) expands too far
         ├── TransientError                       retried with back-off (rate limit, network…)
+        │   └── ProcessorCrashed                 the processor's child process died (a signal, a crash)
         └── JobCancelled                         the job was cancelled while it ran
 
 Catch ``EduscribeError`` to catch everything; ``ValueError`` still catches bad input.
@@ -38,18 +44,23 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigError",
     "CorruptRecordError",
+    "DecompressionLimitExceeded",
     "DependencyCycleError",
     "EduscribeError",
     "InvalidInputError",
     "InvalidTransitionError",
     "JobCancelled",
     "JobFailed",
+    "JobMemoryLimitExceeded",
     "JobNotFoundError",
+    "JobTimeLimitExceeded",
     "JobTimeout",
     "PermanentError",
     "PriorityNotAllowedError",
     "ProcessingError",
+    "ProcessorCrashed",
     "RedisUnavailableError",
+    "StorageError",
     "TransientError",
     "UnknownDependencyError",
     "UnsupportedOperationError",
@@ -139,6 +150,10 @@ class RedisUnavailableError(EduscribeError, ConnectionError):
     """Redis did not answer in time. The URL in the message has its password masked."""
 
 
+class StorageError(EduscribeError, OSError):
+    """The blob store could not store or give back an input; the message names it."""
+
+
 class UnsupportedOperationError(EduscribeError, NotImplementedError):
     """A dramatiq broker operation that EduScribe does not offer; the message says what to use."""
 
@@ -156,6 +171,42 @@ class TransientError(ProcessingError):
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
+        super().__init__(message)
+
+
+class JobTimeLimitExceeded(PermanentError):
+    """The job ran longer than its job type's time limit and was stopped (its process killed).
+
+    Keyword attributes have defaults so that the error pickles (it crosses process borders).
+    """
+
+    def __init__(self, message: str, *, limit_s: float | None = None) -> None:
+        self.limit_s = limit_s
+        super().__init__(message)
+
+
+class JobMemoryLimitExceeded(PermanentError):
+    """The job needed more memory than ``EDUSCRIBE_MAX_JOB_MEMORY_MB`` allows its process."""
+
+    def __init__(self, message: str, *, limit_mb: int | None = None) -> None:
+        self.limit_mb = limit_mb
+        super().__init__(message)
+
+
+class DecompressionLimitExceeded(PermanentError):
+    """A compressed document (a DOCX or PPTX is a zip) would expand past what a job may read:
+    a zip bomb, or XML too large to parse within the job's memory. The message names the file
+    and the part."""
+
+
+class ProcessorCrashed(TransientError):
+    """The child process running the processor died without an answer (a signal, a C crash).
+
+    Transient: retried like any unexpected error, up to the job's ``max_retries``.
+    """
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        self.exit_code = exit_code
         super().__init__(message)
 
 

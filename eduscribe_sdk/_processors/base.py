@@ -32,7 +32,12 @@ class JobContext(Protocol):
         ...
 
     def progress(self, percent: float, message: str | None = None) -> None:
-        """Report progress (0-100). Raises :class:`JobCancelled` once the job was cancelled."""
+        """Report progress (0-100).
+
+        In a worker the processor runs in a child process that is killed once the job is
+        cancelled, whether or not it reports; :class:`LocalContext` (``cancel_after``) raises
+        :class:`JobCancelled` here instead, as the worker's own thread did before.
+        """
         ...
 
 

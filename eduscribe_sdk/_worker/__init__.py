@@ -9,7 +9,12 @@
 ``lifecycle.py``   :class:`JobLifecycle` middleware: accepts the claim, records the outcome
 ``heartbeat.py``   :class:`WorkerHeartbeat` middleware: registration and heartbeats
 ``settling.py``    :class:`Settler`: group commit of outcomes
+``outage.py``      riding out a Redis outage: progress dropped, outcomes retried (a window)
+``outcomes.py``    :class:`OutcomeLog`: repairs claims and outcomes a Redis restart lost
 ``run.py``         :class:`JobRun`: one attempt, the processor's ``JobContext``
+``isolation.py``   :class:`ChildPool`: processors in warm child processes, killed on cancel,
+                   at the time limit and at shutdown; ``child.py`` is the child's side
+``signals.py``     SIGTERM to the whole process group stops the worker gracefully
 ``actors.py``      one actor per job type, all with the body :func:`run_job`
 ``build.py``       :func:`middleware_stack` and :func:`build_broker`
 ``inprocess.py``   :class:`InProcessWorker`: a dramatiq Worker inside this process
@@ -25,7 +30,9 @@ to the actor call (``actor(*message.args, **message.kwargs)``) and back to the c
    waited longer than half the heartbeat timeout; a message without a claim claims with
    ``start``), or skips the message. It then ``accept``\\ s a :class:`JobRun`: the run is
    stored on the message and becomes the actor's one argument.
-3. The actor calls the processor with the run as its context and leaves the output in
+3. The actor runs the processor in the slot's child process (the thread relays its progress
+   to the run, checks for cancellation, and kills the child when the attempt must stop) and
+   leaves the output in
    ``run.output`` (returning it would make dramatiq log a warning per job, since there is
    no Results middleware).
 4. ``JobLifecycle.after_process_message`` reads ``message.run`` and settles the attempt

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dramatiq.middleware import Middleware, ShutdownNotifications, TimeLimit
+from dramatiq.middleware import Middleware, ShutdownNotifications
 
 from .._config import Settings
 from .._store import Store
 from .actors import declare_actors
 from .broker import PriorityBroker
 from .heartbeat import WorkerHeartbeat
+from .isolation import ChildProcesses
 from .lifecycle import JobLifecycle
 from .runtime import WorkerRuntime
 
@@ -19,14 +20,15 @@ def middleware_stack(runtime: WorkerRuntime) -> list[Middleware]:
     """The broker's whole middleware stack, in order.
 
     Order matters: dramatiq runs "after" hooks in reverse, so the lifecycle settles a job only
-    after TimeLimit and ShutdownNotifications stopped watching the thread; an asynchronous
-    exception can then never land inside the settling Redis call. Its "before" hook runs
-    first, so a claim is checked before TimeLimit starts counting.
+    after ShutdownNotifications stopped watching the thread; an asynchronous exception can
+    then never land inside the settling Redis call. Time limits are not dramatiq's TimeLimit
+    (an exception injected into the thread, which a blocking call never sees): the thread
+    that waits for the processor's child process kills it at the limit (isolation.py).
     """
     return [
         JobLifecycle(runtime),
         WorkerHeartbeat(runtime),
-        TimeLimit(),
+        ChildProcesses(runtime.children, runtime.settings.worker_threads),
         ShutdownNotifications(notify_shutdown=True),
     ]
 

@@ -65,11 +65,12 @@ end
 local FIELDS = {'status', 'priority', 'job_type', 'created_at', 'worker_id', 'attempt',
                 'queued_at', 'started_at', 'user_id', 'batch_id', 'retry_count', 'max_retries'}
 
--- With what a worker needs to run the job too, for a job about to be claimed. (Written out:
+-- With what a worker needs to run the job too, for a job about to be claimed, and `held_by`
+-- (see held_elsewhere), last: it is only there after a retry. (Written out:
 -- while Redis loads a library, its top level cannot call Lua's library functions.)
 local CLAIM_FIELDS = {'input', 'title', 'depends_on', 'status', 'priority', 'job_type',
                       'created_at', 'worker_id', 'attempt', 'queued_at', 'started_at', 'user_id',
-                      'batch_id', 'retry_count', 'max_retries'}
+                      'batch_id', 'retry_count', 'max_retries', 'held_by'}
 
 local function load(id, fields)
   fields = fields or FIELDS
@@ -259,6 +260,17 @@ local function requeue_worker(w, now)
   return n
 end
 
+-- Whether a job's cancelled attempt may still be running: `held_by` (set by retry) names the
+-- worker that ran it, and that worker is alive and has not acknowledged it yet. Such a job
+-- stays in line, and is not claimed, until that attempt has ended or its worker is gone, so
+-- a retry never runs next to the attempt it replaces.
+local function held_elsewhere(j, ms, timeout)
+  local w = j.held_by
+  if not w or w == '' or not redis.call('ZSCORE', k_inflight(w), j.id) then return false end
+  local seen = redis.call('ZSCORE', k_workers(), w)
+  return seen ~= false and tonumber(seen) >= ms - timeout
+end
+
 -- Claims a queued job, loaded with CLAIM_FIELDS, for a worker: processing, next attempt,
 -- wait sample, 'started' event. Returns what the worker needs: {'ok', attempt, job_type,
 -- input, title, depends_on, retry_count, max_retries, then id, output, title per dependency}.
@@ -275,6 +287,7 @@ local function claim(j, worker, now)
   set_status(j, 'processing', now, {'started_at', stamp(now), 'worker_id', worker,
     'progress', '0', 'attempt', int(attempt)})
   j.attempt = int(attempt)
+  if j.held_by and j.held_by ~= '' then redis.call('HDEL', k_job(id), 'held_by') end
   zlater(k_inflight(worker), id, int(math.floor(now * 1000)))
   emit(j, 'started', now, '0')
 

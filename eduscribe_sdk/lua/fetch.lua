@@ -92,11 +92,14 @@ register('fetch', function(args)
     next_of[rank] = 1
   end
   local taken = {}
+  -- Entries left at the head of each tier because they are held elsewhere (held_elsewhere).
+  local held = {[0] = 0, 0, 0, 0}
   while #taken < limit do
     for rank = 0, 3 do
       if heads[rank][next_of[rank]] == nil and #heads[rank] == 2 * limit then
-        -- Stale entries used up what was read: the tier may hold more.
-        heads[rank] = redis.call('ZRANGE', queue_key(PRIORITIES[rank + 1]), '0', last, 'WITHSCORES')
+        -- Stale entries used up what was read: the tier may hold more, after the held ones.
+        heads[rank] = redis.call('ZRANGE', queue_key(PRIORITIES[rank + 1]), int(held[rank]),
+          int(held[rank] + limit - 1), 'WITHSCORES')
         next_of[rank] = 1
       end
     end
@@ -106,7 +109,10 @@ register('fetch', function(args)
     local priority = PRIORITIES[rank + 1]
     next_of[rank] = next_of[rank] + 2
     local j = load(id, claiming and CLAIM_FIELDS or FIELDS)
-    if j and j.status == 'queued' then
+    if j and j.status == 'queued' and held_elsewhere(j, ms, timeout) then
+      -- Left first in line: its cancelled attempt is still being stopped (held_elsewhere).
+      held[rank] = held[rank] + 1
+    elseif j and j.status == 'queued' then
       local item = {id, j.job_type, priority, score}
       if claiming then
         if j.priority ~= priority then redis.call('ZREM', queue_key(priority), id) end

@@ -50,6 +50,10 @@ register('retry', function(args)
     redis.call('HSET', k_job(x), 'error_message', '', 'error_details', '', 'retry_count', 0,
       'progress', 0, 'output', '', 'started_at', '', 'completed_at', '', 'actual_duration', '',
       'worker_id', '')
+    if xj.status == 'cancelled' and xj.worker_id and xj.worker_id ~= '' then
+      -- Cancelled while it ran: that attempt may not have stopped yet (see held_elsewhere).
+      redis.call('HSET', k_job(x), 'held_by', xj.worker_id)
+    end
     xj.started_at = ''
     set_status(xj, 'waiting', now)
   end

@@ -1,6 +1,6 @@
 -- start: a worker thread claims a job it fetched. Refused ('skip') for a job that was
 -- cancelled, finished, or is running on another live worker: a redelivered or duplicate
--- message never runs the job twice.
+-- message never runs the job twice, and a retried job never runs next to its cancelled attempt.
 -- args: id, worker_id, heartbeat_timeout_ms
 register('start', function(args)
   local id, worker, timeout = args[1], args[2], tonumber(args[3])
@@ -18,6 +18,11 @@ register('start', function(args)
   elseif j.status ~= 'queued' then
     zlater(k_inflight(worker), id, false)
     return {'skip', j.status}
+  elseif held_elsewhere(j, ms, timeout) then
+    -- Its cancelled attempt still runs: back at its place in line until that has ended.
+    put_back(j, worker, now)
+    zlater(k_inflight(worker), id, false)
+    return {'skip', 'running'}
   end
   return claim(j, worker, now)
 end)

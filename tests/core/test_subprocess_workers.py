@@ -55,6 +55,8 @@ def test_sigkilled_worker_job_runs_again_on_a_new_worker_within_30s(
     first = spawn()  # type: ignore[operator]
     job = bare_client.create_job("text_notes", plan(counter=str(counter), first_sleep=60, steps=600))
     wait_for(lambda: job.refresh().status is JobStatus.PROCESSING, 30, "the job to start")
+    # The processor itself has begun (it counts its attempt first): a claim comes a moment before.
+    wait_for(counter.exists, 30, "the processor to start")
     dead_worker = job.record.worker_id
     first.kill()
     killed_at = time.monotonic()

@@ -8,9 +8,18 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ...errors import DecompressionLimitExceeded
 from ._common import ExtractedDocument, Progress, TextBuffer, clean_text, document_error
 
-__all__ = ["extract_docx", "extract_pptx"]
+__all__ = ["MAX_PACKAGE_BYTES", "MAX_PACKAGE_PARTS", "MAX_XML_BYTES", "extract_docx", "extract_pptx"]
+
+#: The XML of a package (its parts ending in .xml or .rels), uncompressed: python-docx and
+#: python-pptx parse all of it into lxml trees, about ten times its size in memory. A
+#: 500-page thesis has a few MB; a 453 KB zip bomb had hundreds.
+MAX_XML_BYTES = 32 * 1024 * 1024
+#: Every part uncompressed: both libraries read each part into memory when they open a file.
+MAX_PACKAGE_BYTES = 512 * 1024 * 1024
+MAX_PACKAGE_PARTS = 10_000
 
 _HEADING_STYLE = re.compile(r"^heading\s*([1-9])$", re.IGNORECASE)
 
@@ -55,12 +64,43 @@ def _markdown_table(rows: Iterable[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _check_package(path: Path) -> None:
+    """Refuse a package that would expand past the limits, from its zip directory alone.
+
+    zipfile never inflates a member past the size its directory declares, so checking the
+    declared sizes bounds what opening the package can allocate.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return  # damaged: the library's own error names it
+    if len(members) > MAX_PACKAGE_PARTS:
+        raise DecompressionLimitExceeded(
+            f"{path.name}: the package has {len(members):,} parts; the limit is {MAX_PACKAGE_PARTS:,}"
+        )
+    xml = [m for m in members if m.filename.lower().endswith((".xml", ".rels"))]
+    for total, limit, what in (
+        (sum(m.file_size for m in xml), MAX_XML_BYTES, "of XML"),
+        (sum(m.file_size for m in members), MAX_PACKAGE_BYTES, "in all"),
+    ):
+        if total > limit:
+            parts = xml if what == "of XML" else members
+            largest = max(parts, key=lambda m: m.file_size)
+            raise DecompressionLimitExceeded(
+                f"{path.name}: expands to {total / 1048576:,.0f} MB {what} (largest part "
+                f"{largest.filename}, {largest.file_size / 1048576:,.0f} MB); the limit is "
+                f"{limit / 1048576:.0f} MB"
+            )
+
+
 # --- DOCX
 
 
 def extract_docx(path: Path, *, progress: Progress | None = None, max_chars: int) -> ExtractedDocument:
     import docx
 
+    _check_package(path)
     errors = _package_errors()
     try:
         document = docx.Document(str(path))
@@ -174,6 +214,7 @@ def _docx_table(table: Any) -> str:
 def extract_pptx(path: Path, *, progress: Progress | None = None, max_chars: int) -> ExtractedDocument:
     import pptx
 
+    _check_package(path)
     errors = _package_errors()
     try:
         presentation = pptx.Presentation(str(path))
