@@ -151,6 +151,8 @@ def check_string(value: object, field: str, *, limit: int, allow_empty: bool = F
         raise InvalidInputError(f"is {len(value):,} characters; the limit is {limit:,}", field=field)
     if "\x00" in value:
         raise InvalidInputError(f"contains a NUL character at position {value.index(chr(0)):,}", field=field)
+    if value.isascii():  # the common case, and no surrogate can be in it
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -165,6 +167,10 @@ def check_string(value: object, field: str, *, limit: int, allow_empty: bool = F
 def check_id(value: object, field: str) -> str:
     """A job, user or batch id: a non-empty string without control characters, at most
     :data:`MAX_ID_CHARS` long."""
+    # Fast path (bulk creates check ids of every job): isprintable() is False for NUL,
+    # control characters and lone surrogates alike.
+    if type(value) is str and 0 < len(value) <= MAX_ID_CHARS and value.isprintable() and not value.isspace():
+        return value
     text = check_string(value, field, limit=MAX_ID_CHARS)
     if not text.isprintable():
         bad = next(c for c in text if not c.isprintable())

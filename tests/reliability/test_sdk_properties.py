@@ -204,6 +204,13 @@ CALLS: dict[str, tuple[Any, Callable[[Client, tuple[Any, ...], dict[str, Any]], 
         st.tuples(st.tuples(hostile), st.fixed_dictionaries({}, optional={"preferred_languages": hostile})),
         lambda c, a, k: c.submit_youtube(*a, **k),
     ),
+    "upload": (
+        st.tuples(
+            st.tuples(hostile | st.just(b"%PDF-1.4 tiny")),
+            st.fixed_dictionaries({}, optional={"filename": maybe("notes.pdf"), "content_type": hostile}),
+        ),
+        lambda c, a, k: c.upload(*a, **k),
+    ),
     "get_job": (st.tuples(st.tuples(hostile), st.just({})), lambda c, a, k: c.get_job(*a)),
     "job": (st.tuples(st.tuples(hostile), st.just({})), lambda c, a, k: c.job(*a)),
     "get_jobs": (st.tuples(st.tuples(hostile), st.just({})), lambda c, a, k: c.get_jobs(*a)),

@@ -20,6 +20,7 @@ from eduscribe_sdk import Client, CorruptRecordError, InvalidInputError, JobStat
 from eduscribe_sdk._keys import Keys
 from tests.core.jobs import OVERRIDES, plan
 from tests.reliability.conftest import wait_for
+from tests.workers import WorkerProcess
 
 
 @pytest.fixture
@@ -142,3 +143,24 @@ def test_a_damaged_tier_grants_the_least_and_breaks_no_listing(bare_client: Clie
     assert bare_client.user_tier("mallory").value == "free"
     tiers = {user: tier.value for user, tier in bare_client.user_tiers().items()}
     assert tiers == {"alice": "premium", "mallory": "free"}
+
+
+def test_a_worker_process_fails_a_corrupt_job_and_its_consumer_keeps_running(
+    redis_url: str,
+    rel_settings: Settings,
+    raw: redis.Redis,
+    spawn_worker: Callable[..., WorkerProcess],
+) -> None:
+    # Given the record the issue found (max_retries "True") among jobs a worker process fetches
+    with Client(redis_url, user_id="tester", workers=0, settings=rel_settings) as client:
+        jobs = [client.create_job("text_notes", plan(), title=f"job {n}") for n in range(3)]
+        _corrupt(raw, jobs[1].id, max_retries="True")
+        worker = spawn_worker(threads=3)
+        # Then it fails that one and completes the others, and later jobs still run
+        wait_for(lambda: client.stats().totals["completed_jobs"] == 2, 30, "the two good jobs")
+        assert raw.hget(Keys().job(jobs[1].id), "status") == "failed"
+        later = client.create_job("text_notes", plan())
+        assert later.wait(timeout=30).status is JobStatus.COMPLETED
+        assert worker.alive
+    log = worker.log.read_text(errors="replace")
+    assert "Consumer encountered" not in log and "Traceback" not in log, log
