@@ -47,6 +47,9 @@ def _handle_errors(command: F) -> F:
             raise click.ClickException(str(exc)) from None
         except ValueError as exc:  # settings from the environment (e.g. WORKER_MAX_CONCURRENT_JOBS=x)
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # e.g. an --out folder that cannot be written
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
 
     return cast(F, wrapper)
 

@@ -13,7 +13,9 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +55,11 @@ TYPE_ALIASES: Mapping[str, JobType] = {
 }
 # Ids name the output files (<id>.md), so they must be safe file names everywhere.
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+#: An options cell: options are a handful of short keys; more is a mistake or an attack.
+MAX_OPTIONS_CHARS = 64 * 1024
+MAX_OPTIONS_DEPTH = 8
+#: Linux refuses longer paths anyway, with an error that names no row.
+MAX_SOURCE_CHARS = 4096
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 # One encoder for every row hash (json.dumps with options builds a new one per call).
@@ -350,15 +357,11 @@ def _parse_type(line: int, raw: str, problems: list[Problem]) -> JobType | None:
 def _parse_options(line: int, values: Mapping[str, str], problems: list[Problem]) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if raw := values.get("options", "").strip():
-        try:
-            loaded = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(line, "options", f"not valid JSON: {exc.msg} (column {exc.colno})"))
-        else:
-            if isinstance(loaded, dict):
-                options.update(loaded)
-            else:
-                problems.append(Problem(line, "options", 'must be a JSON object, like {"subtitles": "srt"}'))
+        loaded = _load_options(line, raw, problems)
+        if isinstance(loaded, dict):
+            options.update(loaded)
+        elif not any(p.line == line and p.field == "options" for p in problems):
+            problems.append(Problem(line, "options", 'must be a JSON object, like {"subtitles": "srt"}'))
     # The dedicated columns win over the same keys in the options JSON.
     if language := values.get("language", "").strip():
         options["language"] = language
@@ -374,15 +377,57 @@ def _parse_options(line: int, values: Mapping[str, str], problems: list[Problem]
     return options
 
 
+def _load_options(line: int, raw: str, problems: list[Problem]) -> Any:
+    """The options cell's JSON, or None after adding the problem with it."""
+    if len(raw) > MAX_OPTIONS_CHARS:
+        message = f"is {len(raw):,} characters; the limit is {MAX_OPTIONS_CHARS:,}"
+        problems.append(Problem(line, "options", message))
+        return None
+    too_deep = f"is nested more than {MAX_OPTIONS_DEPTH} levels deep"
+    try:
+        loaded = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        problems.append(Problem(line, "options", f"not valid JSON: {exc.msg} (column {exc.colno})"))
+        return None
+    except RecursionError:  # json's decoder recurses per nesting level
+        problems.append(Problem(line, "options", too_deep))
+        return None
+    if _depth(loaded) > MAX_OPTIONS_DEPTH:
+        problems.append(Problem(line, "options", too_deep))
+        return None
+    return loaded
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a JSON value, without recursion (the row hash recurses over it)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            stack += [(v, level + 1) for v in item.values()]
+        elif isinstance(item, list):
+            stack += [(v, level + 1) for v in item]
+    return deepest
+
+
 def _resolve_source(
     line: int, source: str, base: Path, allow_outside: bool, problems: list[Problem]
 ) -> Path | None:
     if not source:
         problems.append(Problem(line, "source", "a file path is required"))
         return None
+    if len(source) > MAX_SOURCE_CHARS:
+        message = f"is {len(source):,} characters; the limit is {MAX_SOURCE_CHARS:,}"
+        problems.append(Problem(line, "source", message))
+        return None
     candidate = Path(source).expanduser()
-    # resolve() follows symlinks, so a link inside the folder pointing outside is refused too.
-    resolved = (candidate if candidate.is_absolute() else base / candidate).resolve()
+    try:
+        # resolve() follows symlinks, so a link inside the folder pointing outside is refused too.
+        resolved = (candidate if candidate.is_absolute() else base / candidate).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # RuntimeError: a symlink loop
+        problems.append(Problem(line, "source", f"{source!r}: {_reason(exc)}"))
+        return None
     if not allow_outside and not resolved.is_relative_to(base):
         problems.append(
             Problem(
@@ -392,7 +437,31 @@ def _resolve_source(
             )
         )
         return None
+    if (problem := _not_regular(resolved)) is not None:
+        problems.append(Problem(line, "source", f"{source!r}: {problem}"))
+        return None
     return resolved
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+def _not_regular(path: Path) -> str | None:
+    """Why ``path`` cannot be a source, found with stat alone: opening a FIFO waits for a
+    writer for ever, and a device such as /dev/zero never ends. A missing file is left to
+    the SDK, which says "file not found"."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return _reason(exc)
+    if stat.S_ISREG(mode):
+        return None
+    kinds = {stat.S_ISDIR: "a directory", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
+    kind = next((name for test, name in kinds.items() if test(mode)), "a device")
+    return f"not a regular file ({kind})"
 
 
 def _report_cycles(graph: dict[str, list[str]], first_line: Mapping[str, int]) -> list[Problem]:
@@ -416,7 +485,12 @@ def _file_digest(path: Path, cache: dict[Path, str]) -> str:
     if path not in cache:
         digest = hashlib.sha256()
         try:
-            with path.open("rb") as handle:
+            # O_NONBLOCK: a regular file checked by read_course may have been swapped for a
+            # FIFO since; opening that must not wait for a writer, and it is not hashed.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            with open(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise OSError(f"not a regular file: {path}")
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(block)
         except OSError:

@@ -91,6 +91,8 @@ def measure_level(client: Any, repeat: int) -> dict[str, float]:
         "queue_position": _time(position, repeat),
         "list_jobs_page1": _time(lambda: client.list_jobs(page=1), repeat),
         "jobs_frame_1000": _time(lambda: client.jobs_frame(limit=1000), max(3, repeat // 5)),
+        "stats_frame": _time(client.stats_frame, max(3, repeat // 5)),
+        "workers": _time(client.workers, repeat),
         "queued": queued,
     }
 
@@ -123,6 +125,8 @@ def run(
         "queue_position": "queue_position (get_job)",
         "list_jobs_page1": "list_jobs page 1",
         "jobs_frame_1000": "jobs_frame(limit=1000)",
+        "stats_frame": "stats_frame()",
+        "workers": "workers()",
     }
     for key, label in labels.items():
         for level in sorted(measured):

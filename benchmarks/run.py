@@ -1,6 +1,6 @@
 """The one benchmark command.
 
-    python3 -m benchmarks.run [--quick] [--only queue,bulk,reads,latency,memory,processors] [--json PATH]
+    python3 -m benchmarks.run [--quick] [--only queue,bulk,...,processors,notebook] [--json PATH]
 
 Starts a private redis-server on a free port, runs the chosen sections against it (every
 figure next to its baseline from the same run), prints one table with ratios and targets,
@@ -25,7 +25,7 @@ from typing import Any
 from ._report import Row
 from ._servers import REPO, RedisServer, redis_server
 
-SECTIONS = ("queue", "bulk", "reads", "latency", "memory", "processors")
+SECTIONS = ("queue", "bulk", "reads", "latency", "memory", "processors", "notebook")
 RESULTS = REPO / "benchmarks" / "results"
 
 
@@ -46,6 +46,7 @@ class Sizes:
     latency_baselines: tuple[str, ...] = ("dramatiq", "celery")
     memory_jobs: int = 2000
     processors_quick: bool = False
+    notebook_jobs: int = 1000
     extra: dict[str, Any] = field(default_factory=dict)
     #: Other versions of EduScribe whose workers the queue section also measures (--compare).
     compare_trees: dict[str, Path] = field(default_factory=dict)
@@ -140,7 +141,7 @@ def run_sections(
     on_section: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Runs each section; one that fails is reported as such and the others still run."""
-    from . import bench_latency, bench_memory, bench_processors, bench_queue, bench_reads
+    from . import bench_latency, bench_memory, bench_notebook, bench_processors, bench_queue, bench_reads
 
     runners: dict[str, Callable[[], dict[str, Any]]] = {
         "queue": lambda: bench_queue.run(
@@ -162,6 +163,7 @@ def run_sections(
         ),
         "memory": lambda: bench_memory.run(server, jobs=sizes.memory_jobs),
         "processors": lambda: bench_processors.run(quick=sizes.processors_quick),
+        "notebook": lambda: bench_notebook.run(server, jobs=sizes.notebook_jobs),
     }
     out: dict[str, Any] = {}
     for section in sections:

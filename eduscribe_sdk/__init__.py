@@ -23,6 +23,7 @@ from ._processors.base import JobContext, LocalContext, Processor
 from ._validation import MAX_TEXT_CHARS
 from .errors import (
     ConfigError,
+    CorruptRecordError,
     DecompressionLimitExceeded,
     DependencyCycleError,
     EduscribeError,
@@ -39,6 +40,7 @@ from .errors import (
     ProcessingError,
     ProcessorCrashed,
     RedisUnavailableError,
+    StorageError,
     TransientError,
     UnknownDependencyError,
     UnsupportedOperationError,
@@ -50,6 +52,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "Client",
     "ConfigError",
+    "CorruptRecordError",
     "DecompressionLimitExceeded",
     "DependencyCycleError",
     "EduscribeError",
@@ -77,6 +80,7 @@ __all__ = [
     "ProcessorCrashed",
     "RedisUnavailableError",
     "Settings",
+    "StorageError",
     "Tier",
     "TransientError",
     "UnknownDependencyError",

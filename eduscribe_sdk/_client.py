@@ -15,9 +15,25 @@ from ._config import Settings
 from ._creation import JobSpec
 from ._dag import topological_order
 from ._embedded import EmbeddedServer
+from ._inputs import Inputs
 from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 from ._store import Store, connect
-from ._validation import normalize_input, normalize_title, parse_job_type, parse_status
+from ._validation import (
+    check_count,
+    check_event_id,
+    check_flag,
+    check_id,
+    check_id_list,
+    check_ids,
+    check_seconds,
+    check_spec,
+    check_string,
+    check_timeout,
+    normalize_input,
+    normalize_title,
+    parse_job_type,
+    parse_status,
+)
 from .errors import InvalidInputError, JobFailed, JobTimeout
 
 if TYPE_CHECKING:
@@ -116,8 +132,15 @@ class Client:
         settings: Settings | None = None,
         prefix: str = "eduscribe",
     ) -> None:
+        if settings is not None and not isinstance(settings, Settings):
+            raise InvalidInputError(f"must be a Settings, got {type(settings).__name__}", field="settings")
+        if url is not None:
+            check_string(url, "url", limit=4096)
+        if workers is not None:
+            check_count(workers, "workers", high=1024)
+        check_id(prefix, "prefix")
         self.settings = settings or Settings.from_env()
-        self.user_id = user_id or _default_user()
+        self.user_id = check_id(user_id, "user_id") if user_id is not None else _default_user()
         self._server: EmbeddedServer | None = None
         self._worker: InProcessWorker | None = None
         self.closed = False
@@ -130,6 +153,7 @@ class Client:
         self.settings = replace(self.settings, redis_url=url)
         try:
             self._store = Store(connect(url, settings=self.settings), settings=self.settings, prefix=prefix)
+            self._inputs = Inputs(self._store, self.settings)
             self._store.ping()
             if workers:
                 from ._worker import InProcessWorker
@@ -178,10 +202,10 @@ class Client:
 
     # --- users ---------------------------------------------------------------------------
     def set_user_tier(self, user_id: str, tier: Tier | str) -> None:
-        self._store.set_user_tier(user_id, tier)
+        self._store.set_user_tier(check_id(user_id, "user_id"), tier)
 
     def user_tier(self, user_id: str | None = None) -> Tier:
-        return self._store.user_tier(user_id or self.user_id)
+        return self._store.user_tier(self.user_id if user_id is None else check_id(user_id, "user_id"))
 
     def user_tiers(self) -> dict[str, Tier]:
         """Every user with a stored tier (the others are ``free``)."""
@@ -208,7 +232,9 @@ class Client:
         (priority allowed for the user, dependencies that exist) happen at creation.
         """
         kind = parse_job_type(job_type)
-        data = normalize_input(kind, input_data, max_file_bytes=self.settings.max_file_bytes)
+        data = normalize_input(
+            kind, input_data, max_file_bytes=self.settings.max_file_bytes, file_roots=self.settings.file_roots
+        )
         if priority is not None:
             try:
                 priority = Priority(priority)
@@ -217,28 +243,24 @@ class Client:
                 raise InvalidInputError(
                     f"unknown priority {priority!r} (one of {names})", field="priority"
                 ) from None
-        if isinstance(depends_on, str) or not all(isinstance(d, str) and d for d in depends_on):
-            raise InvalidInputError("must be a list of job ids", field="depends_on")
-        if kind is JobType.COURSE_SUMMARY and not depends_on:
+        deps = check_ids(depends_on, "depends_on")
+        if kind is JobType.COURSE_SUMMARY and not deps:
             raise InvalidInputError("a course_summary job needs at least one dependency", field="depends_on")
-        if max_retries is not None and not (isinstance(max_retries, int) and 0 <= max_retries <= 100):
-            raise InvalidInputError("must be a whole number from 0 to 100", field="max_retries")
-        if estimated_duration_seconds is not None and not (
-            isinstance(estimated_duration_seconds, int | float) and estimated_duration_seconds >= 0
-        ):
-            raise InvalidInputError("must be a number of seconds >= 0", field="estimated_duration_seconds")
-        return JobSpec(
+        spec = JobSpec(
             job_type=kind,
             input_data=data,
-            user_id=user_id or self.user_id,
+            user_id=self.user_id if user_id is None else user_id,
             id=id,
             priority=priority,
             max_retries=self.settings.default_max_retries if max_retries is None else max_retries,
             estimated_duration_seconds=estimated_duration_seconds,
             title=normalize_title(title),
-            batch_id=batch_id,
-            depends_on=tuple(dict.fromkeys(depends_on)),
+            # "" is no batch (the batch runner passes it while a CSV still has problems).
+            batch_id=batch_id or None,
+            depends_on=deps,
         )
+        check_spec(spec)  # every other field, as create_jobs checks specs built by hand
+        return spec
 
     def create_job(
         self,
@@ -265,7 +287,8 @@ class Client:
             batch_id=batch_id,
             user_id=user_id,
         )
-        ((job_id, _, _),) = self._store.create_jobs([spec])
+        with self._inputs.stored([spec]) as stored:
+            ((job_id, _, _),) = self._store.create_jobs(stored)
         return JobHandle(self, self.get_job(job_id))
 
     def create_jobs(
@@ -279,21 +302,47 @@ class Client:
         more than 1,000 jobs: with the first 1,000); read it back with :meth:`batch_metadata`.
         Returns the ids in creation order.
         """
+        if isinstance(specs, str | bytes) or not isinstance(specs, Sequence):
+            raise InvalidInputError(f"must be a list of JobSpec, got {type(specs).__name__}", field="specs")
+        for spec in specs:
+            if not isinstance(spec, JobSpec):
+                message = f"must be a list of JobSpec, got a {type(spec).__name__}"
+                raise InvalidInputError(message, field="specs")
         by_id = {spec.id: spec for spec in specs}
         if len(by_id) != len(specs) or "" in by_id:
             raise InvalidInputError("every job in a bulk create needs a unique id", field="id")
+        if batch_metadata is not None and not isinstance(batch_metadata, Mapping):
+            raise InvalidInputError("must be {batch id: {field: value}}", field="batch_metadata")
         for batch_id, fields in (batch_metadata or {}).items():
-            texts = (batch_id, *fields, *fields.values())
-            if not batch_id or not all(isinstance(text, str) for text in texts):
-                raise InvalidInputError("ids, fields and values must be strings", field="batch_metadata")
+            check_id(batch_id, "batch_metadata")
+            if not isinstance(fields, Mapping):
+                raise InvalidInputError("must be {batch id: {field: value}}", field="batch_metadata")
+            for text in (*fields, *fields.values()):
+                # Values hold whole CSV row lists: bounded by Redis, not by us.
+                check_string(text, "batch_metadata", limit=512 * 1024 * 1024, allow_empty=True)
         order = topological_order({spec.id: list(spec.depends_on) for spec in specs})
-        created = self._store.create_jobs([by_id[job_id] for job_id in order], batches=batch_metadata)
+        with self._inputs.stored([by_id[job_id] for job_id in order]) as stored:
+            created = self._store.create_jobs(stored, batches=batch_metadata)
         return [job_id for job_id, _, _ in created]
+
+    def upload(
+        self, source: str | Path | bytes, *, filename: str | None = None, content_type: str | None = None
+    ) -> str:
+        """Store a file (a local path, read now, or its bytes) for later jobs; returns an id
+        to use as ``input_data={"uploadId": id}`` for ``file_notes`` and ``video_notes``.
+
+        The bytes go to the blob store (``EDUSCRIBE_BLOB_URL``), so workers anywhere can
+        read them. ``filename`` names it (needed for bytes: its extension tells the file's
+        type). ``content_type`` overrides the type guessed from the name (a service that
+        sniffed the bytes passes what it found). An upload no job used for
+        ``EDUSCRIBE_UPLOAD_TTL_HOURS`` is removed by :meth:`cleanup`.
+        """
+        return self._inputs.upload(source, filename=filename, user_id=self.user_id, content_type=content_type)
 
     def batch_metadata(self, batch_id: str) -> dict[str, str]:
         """What :meth:`create_jobs` saved for ``batch_id`` (later saves set fields, keep the
         rest); ``{}`` for a batch never saved, or removed by :meth:`cleanup` with its jobs."""
-        return self._store.batch_meta(batch_id)
+        return self._store.batch_meta(check_id(batch_id, "batch_id"))
 
     def batch_ids(self) -> list[str]:
         """Every batch with saved metadata, most recently created first."""
@@ -346,7 +395,7 @@ class Client:
         **kwargs: Any,
     ) -> JobHandle:
         options = _options(language, generate_quiz, prompt)
-        if subtitles:
+        if subtitles not in (None, False, ""):
             options["subtitles"] = subtitles
         return self.create_job(
             JobType.VIDEO_NOTES, {"path": str(path), "options": options}, title=title, **kwargs
@@ -364,25 +413,29 @@ class Client:
         **kwargs: Any,
     ) -> JobHandle:
         options = _options(language, generate_quiz, prompt)
-        if preferred_languages:
-            options["preferredLanguages"] = list(preferred_languages)
+        if preferred_languages is not None:
+            # Anything but a list (or tuple) is left for the input validation to name.
+            p = preferred_languages
+            options["preferredLanguages"] = list(p) if isinstance(p, tuple) else p
         return self.create_job(
             JobType.YOUTUBE_NOTES, {"youtubeUrl": url_or_id, "options": options}, title=title, **kwargs
         )
 
     # --- reading -------------------------------------------------------------------------
     def get_job(self, job_id: str) -> JobRecord:
-        return self._store.get(job_id)
+        return self._store.get(check_id(job_id, "job_id"))
 
     def get_jobs(self, job_ids: Sequence[str]) -> list[JobRecord | None]:
-        return self._store.get_many(job_ids)
+        """Records in the order of ``job_ids``: None for a job that does not exist, or whose
+        stored record cannot be read (logged as a warning; :meth:`get_job` names the field)."""
+        return self._store.get_many(check_id_list(job_ids, "job_ids"), skip_corrupt=True)
 
     def estimated_wait_seconds(self, job: JobRecord | str) -> float | None:
         """Seconds until a queued job starts: the jobs ahead of it times the mean observed
         duration of the queued mix (per job type), spread over the live workers' job slots."""
         from ._stats import estimated_wait_seconds
 
-        record = job if isinstance(job, JobRecord) else self.get_job(job)
+        record = job if isinstance(job, JobRecord) else self.get_job(job)  # get_job checks the id
         if record.status is not JobStatus.QUEUED or record.queue_position is None:
             return None
         return estimated_wait_seconds(self._store.stats_snapshot(recent=0), record.queue_position)
@@ -400,15 +453,19 @@ class Client:
         batch_id: str | None = None,
     ) -> list[JobRecord]:
         """Newest first. ``page`` starts at 1. Filters by one index, then by the others."""
-        if page < 1 or limit < 1:
-            raise InvalidInputError("page and limit must be at least 1", field="page")
+        check_count(page, "page", low=1, high=10**9)
+        check_count(limit, "limit", low=1, high=10**6)
+        if user_id is not None:
+            check_id(user_id, "user_id")
+        if batch_id is not None:
+            check_id(batch_id, "batch_id")
         wanted = parse_status(status) if status is not None else None
         single_index = sum(x is not None for x in (wanted, user_id, batch_id)) <= 1
         if single_index:
             ids = self._store.list_ids(
                 status=wanted, user_id=user_id, batch_id=batch_id, offset=(page - 1) * limit, limit=limit
             )
-            return [r for r in self._store.get_many(ids) if r is not None]
+            return [r for r in self._store.get_many(ids, skip_corrupt=True) if r is not None]
         # Several filters: walk the most selective index and filter, page by page.
         matches: list[JobRecord] = []
         skip, offset, chunk = (page - 1) * limit, 0, 500
@@ -417,7 +474,7 @@ class Client:
             if not ids:
                 break
             offset += chunk
-            for record in self._store.get_many(ids):
+            for record in self._store.get_many(ids, skip_corrupt=True):
                 if (
                     record is None
                     or (wanted and record.status != wanted)
@@ -435,22 +492,24 @@ class Client:
     # --- acting on jobs ------------------------------------------------------------------
     def cancel(self, job_id: str) -> int:
         """Cancel a job that has not finished; returns how many dependents were skipped."""
-        return self._store.cancel(job_id)
+        return self._store.cancel(check_id(job_id, "job_id"))
 
     def retry(self, job_id: str) -> list[str]:
         """Put a failed, cancelled or skipped job back in line (with what it needs)."""
-        return self._store.retry(job_id)
+        return self._store.retry(check_id(job_id, "job_id"))
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
         """Block until the job finished; return its record or raise JobFailed / JobTimeout."""
-        (record,) = self.wait_all([job_id], timeout=timeout, raise_on_failure=True)
+        (record,) = self.wait_all([check_id(job_id, "job_id")], timeout=timeout, raise_on_failure=True)
         return record
 
     def wait_all(
         self, job_ids: Iterable[str], timeout: float | None = None, *, raise_on_failure: bool = False
     ) -> list[JobRecord]:
         """Block until every job finished; woken by the event stream, not by polling."""
-        ids = list(dict.fromkeys(job_ids))
+        ids = list(dict.fromkeys(check_id_list(job_ids, "job_ids")))
+        timeout = check_timeout(timeout)
+        check_flag(raise_on_failure, "raise_on_failure")
         deadline = None if timeout is None else time.monotonic() + timeout
         cursor = self._store.last_event_id()
         records = {r.id: r for r in self._records(ids)}
@@ -498,9 +557,14 @@ class Client:
         """Live job events; resume after a disconnect with ``since=<last event id>``.
 
         Ends after ``timeout`` seconds without a matching event, or when every watched job
-        has finished; runs forever when neither applies.
+        has finished; runs forever when neither applies. Bad arguments raise here, not at
+        the first ``next()``.
         """
-        wanted = set(job_ids) if job_ids is not None else None
+        wanted = set(check_id_list(job_ids, "job_ids")) if job_ids is not None else None
+        check_event_id(since)
+        return self._watch(wanted, since, check_timeout(timeout))
+
+    def _watch(self, wanted: set[str] | None, since: str, timeout: float | None) -> Iterator[JobEvent]:
         unfinished = set(wanted or ())
         cursor = self._store.last_event_id() if since == "$" else since
         quiet_since = time.monotonic()
@@ -523,10 +587,15 @@ class Client:
                 return
 
     def cleanup(self, older_than_days: float = 30) -> int:
-        """Delete jobs that finished more than ``older_than_days`` ago; returns how many."""
-        if older_than_days < 0:
-            raise InvalidInputError("must be >= 0", field="older_than_days")
-        return self._store.cleanup(datetime.now(UTC) - timedelta(days=older_than_days))
+        """Delete jobs that finished more than ``older_than_days`` ago; returns how many.
+
+        Then removes uploads unused for ``EDUSCRIBE_UPLOAD_TTL_HOURS`` and deletes the stored
+        inputs that no job or upload needs any more.
+        """
+        days = check_seconds(older_than_days, "older_than_days", high=100 * 366, unit="days")
+        removed = self._store.cleanup(datetime.now(UTC) - timedelta(days=days))
+        self._inputs.collect()
+        return removed
 
     # --- analytics (pandas) --------------------------------------------------------------
     def stats(self) -> QueueStats:
@@ -537,7 +606,10 @@ class Client:
     def stats_frame(self, by: Sequence[str] = ("priority", "job_type")) -> pd.DataFrame:
         from ._stats import stats_frame
 
-        return stats_frame(self._store, by=by)
+        names = [by] if isinstance(by, str) else by
+        if not isinstance(names, list | tuple) or not all(isinstance(name, str) for name in names):
+            raise InvalidInputError(f"must name 'priority' and/or 'job_type', got {by!r}", field="by")
+        return stats_frame(self._store, by=names)
 
     def jobs_frame(
         self,
@@ -550,6 +622,7 @@ class Client:
     ) -> pd.DataFrame:
         from ._stats import jobs_frame
 
+        check_flag(notes, "notes")
         records = self.list_jobs(status, 1, limit, user_id=user_id, batch_id=batch_id)
         return jobs_frame(records, notes=notes)
 
@@ -562,6 +635,11 @@ class Client:
     def progress_table(self, jobs: Iterable[JobHandle | str] | None = None) -> Any:
         from .notebook import progress_table
 
+        if jobs is not None:
+            items = [jobs] if isinstance(jobs, str) else jobs
+            if isinstance(items, Mapping) or not isinstance(items, Iterable):
+                raise InvalidInputError("must be job handles, records or ids", field="jobs")
+            jobs = [j if isinstance(j, JobHandle | JobRecord) else check_id(j, "jobs") for j in items]
         return progress_table(self, jobs)
 
     def dashboard(self) -> Any:
@@ -571,11 +649,13 @@ class Client:
 
 
 def _options(language: str | None, generate_quiz: bool, prompt: str | None) -> dict[str, Any]:
+    # "" means "not given" (as before); any other value goes to the input validation, which
+    # names what is wrong with it, instead of being dropped or used for its truth value.
     options: dict[str, Any] = {}
-    if language:
+    if language is not None and language != "":
         options["language"] = language
-    if generate_quiz:
+    if check_flag(generate_quiz, "generate_quiz"):
         options["generateQuiz"] = True
-    if prompt:
+    if prompt is not None and prompt != "":
         options["prompt"] = prompt
     return options

@@ -34,8 +34,8 @@ def mask_url(url: str | None) -> str:
     if parts.password is None:
         return url
     user = parts.username or ""
-    host = parts.hostname or ""
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    # The hosts as written: a Sentinel URL lists several, which urlsplit's port cannot parse.
+    netloc = f"{user}:***@{parts.netloc.rpartition('@')[2]}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
@@ -88,6 +88,17 @@ def _time_limits(raw: str) -> dict[str, int]:
     return limits
 
 
+def _roots(raw: str) -> tuple[Path, ...]:
+    """``"/srv/courses:/home/me/slides"`` -> their real paths (symlinks resolved once, here)."""
+    roots = []
+    for item in filter(None, (part.strip() for part in raw.split(":"))):
+        root = Path(item).expanduser()
+        if not root.is_absolute():
+            raise ConfigError(f"{item!r} is not an absolute path", setting="EDUSCRIBE_FILE_ROOTS")
+        roots.append(Path(os.path.realpath(root)))
+    return tuple(roots)
+
+
 def _str(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -120,9 +131,18 @@ class Settings:
     #: Address space a job's processor process may use (RLIMIT_AS), in MB; 0 turns it off.
     max_job_memory_mb: int = 4096
     event_stream_maxlen: int = 100_000
+    #: Where file and video inputs are stored (a folder path, ``file://`` or ``s3://`` URL);
+    #: None: the folder ``home / "blobs"``.
+    blob_url: str | None = field(default=None, repr=False)
+    #: When set, the SDK reads local files only below these folders (real paths).
+    file_roots: tuple[Path, ...] = ()
+    upload_ttl_hours: int = 24
     #: job_type -> "module:function": run your own processor for a job type (an extension
     #: point for custom pipelines; the test suite uses it for controllable jobs).
     processor_overrides: Mapping[str, str] = field(default_factory=dict)
+    #: How long a worker keeps retrying to record a finished job's outcome while Redis is
+    #: unreachable (a restart, a failover) before giving up on it.
+    outage_window_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -150,14 +170,23 @@ class Settings:
             max_file_bytes=_int(env, "EDUSCRIBE_MAX_FILE_MB", 200, minimum=1) * 1024 * 1024,
             youtube_proxy=_str(env, "EDUSCRIBE_YOUTUBE_PROXY"),
             processor_overrides=_overrides(env.get("EDUSCRIBE_PROCESSORS", "")),
+            outage_window_s=_int(env, "EDUSCRIBE_OUTAGE_WINDOW_SECONDS", 60, minimum=0),
             time_limits_s=_time_limits(env.get("EDUSCRIBE_TIME_LIMITS", "")),
             max_job_memory_mb=_int(env, "EDUSCRIBE_MAX_JOB_MEMORY_MB", 4096),
+            blob_url=_str(env, "EDUSCRIBE_BLOB_URL"),
+            file_roots=_roots(env.get("EDUSCRIBE_FILE_ROOTS", "")),
+            upload_ttl_hours=_int(env, "EDUSCRIBE_UPLOAD_TTL_HOURS", 24, minimum=1),
         )
         return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
 
     @property
     def llm_enabled(self) -> bool:
         return self.openai_api_key is not None
+
+    @property
+    def blob_location(self) -> str:
+        """Where file and video inputs are stored: ``blob_url``, or the folder in ``home``."""
+        return self.blob_url or str(self.home / "blobs")
 
     @property
     def redis_url_file(self) -> Path:

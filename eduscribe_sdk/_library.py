@@ -59,6 +59,8 @@ FUNCTIONS = (
     "stats",
     "cleanup",
     "worker",
+    "reconcile",
+    "blobs",
 )
 #: Names every library function may use without defining them: Redis's Lua 5.1 sandbox.
 LUA_BUILTINS = frozenset(
@@ -195,6 +197,13 @@ def refusal_error(message: str, *, first_job: int = 1, jobs: int = 1) -> Eduscri
         return InvalidInputError(f"job id(s) already exist: {rest}", field="id")
     if code == "PRIORITY":
         return _priority_error(rest, first_job=first_job, jobs=jobs)
+    if code == "BLOB":
+        return InvalidInputError(
+            f"the stored input {rest[:12]}… is gone (removed by cleanup); submit the file again",
+            field="input_data",
+        )
+    if code == "UPLOAD":
+        return InvalidInputError(f"no upload {rest!r} (unknown, or expired and removed)", field="uploadId")
     raise AssertionError(f"the function library sent a refusal this version does not know: {message}")
 
 

@@ -92,7 +92,7 @@ def queue_stats(store: Store) -> QueueStats:
         "avg_duration_seconds": round(avg, 3) if avg is not None else None,
         **{f"{s}_jobs": statuses.get(s, 0) for s in ("waiting", "retrying", "cancelled", "skipped")},
     }
-    recent = [r for r in store.get_many(snap["recent"]) if r is not None]
+    recent = [r for r in store.get_many(snap["recent"], skip_corrupt=True) if r is not None]
     queue = {
         "queuedCount": queued,
         "processingCount": statuses.get("processing", 0),

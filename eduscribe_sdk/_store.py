@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, NamedTuple, TypeVar, cast
@@ -17,101 +17,29 @@ from typing import Any, NamedTuple, TypeVar, cast
 import redis
 
 from ._config import Settings, mask_url
+from ._connection import connect, describe, unavailable
 from ._creation import BatchMetadata, JobSpec, create_jobs
 from ._keys import DEFAULT_PREFIX, Keys
 from ._library import call, library, refusal_error
 from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
-from .errors import InvalidInputError, JobNotFoundError, RedisUnavailableError
+from ._records import Started, record_from_hash, started_from_reply, timestamp
+from .errors import CorruptRecordError, InvalidInputError, JobNotFoundError, RedisUnavailableError
 
-__all__ = ["Settlement", "Started", "Store", "completion", "connect", "delayed_retry", "failure"]
+__all__ = [
+    "Settlement",
+    "Started",
+    "Store",
+    "completion",
+    "connect",
+    "delayed_retry",
+    "failure",
+    "record_from_hash",
+]
+
+logger = logging.getLogger("eduscribe.store")
 
 #: Duration and wait samples kept per group for quantiles (newest first).
 SAMPLE_CAP = 1000
-
-
-def connect(url: str, *, settings: Settings | None = None) -> redis.Redis:
-    """A Redis client with timeouts, so an unreachable server fails fast instead of hanging."""
-    timeout = (settings or Settings()).socket_timeout_s
-    try:
-        return redis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            health_check_interval=30,
-            retry_on_timeout=False,
-        )
-    except ValueError as exc:
-        raise InvalidInputError(f"not a Redis URL: {mask_url(url)} ({exc})", field="redis_url") from None
-
-
-@dataclass(frozen=True, slots=True)
-class Started:
-    """What a worker needs to run a job it just claimed."""
-
-    id: str
-    attempt: int
-    job_type: JobType
-    input_data: dict[str, Any]
-    title: str | None
-    dependencies: list[dict[str, Any]]
-    retry_count: int = 0
-    max_retries: int = 0
-
-
-def _ts(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromtimestamp(float(value), tz=UTC)
-
-
-def _float(value: str | None) -> float | None:
-    return float(value) if value not in (None, "") else None
-
-
-def _json(value: str | None) -> Any:
-    return json.loads(value) if value else None
-
-
-def _redact(input_data: dict[str, Any]) -> dict[str, Any]:
-    """Records are for people and DataFrames: a document password never shows up in one.
-
-    Workers read the real input through start.lua, not through records.
-    """
-    options = input_data.get("options")
-    if isinstance(options, dict) and options.get("password"):
-        return {**input_data, "options": {**options, "password": "***"}}
-    return input_data
-
-
-def record_from_hash(data: Mapping[str, str], position: int | None = None) -> JobRecord:
-    created = _ts(data["created_at"])
-    assert created is not None
-    return JobRecord(
-        id=data["id"],
-        user_id=data["user_id"],
-        job_type=JobType(data["job_type"]),
-        status=JobStatus(data["status"]),
-        priority=Priority(data["priority"]),
-        input_data=_redact(_json(data.get("input")) or {}),
-        output_data=_json(data.get("output")),
-        progress=int(data.get("progress") or 0),
-        error_message=data.get("error_message") or None,
-        error_details=_json(data.get("error_details")),
-        retry_count=int(data.get("retry_count") or 0),
-        max_retries=int(data.get("max_retries") or 0),
-        created_at=created,
-        started_at=_ts(data.get("started_at")),
-        completed_at=_ts(data.get("completed_at")),
-        updated_at=_ts(data.get("updated_at")) or created,
-        worker_id=data.get("worker_id") or None,
-        estimated_duration_seconds=_float(data.get("estimated_duration")),
-        actual_duration_seconds=_float(data.get("actual_duration")),
-        queue_position=position if position is not None and position >= 0 else None,
-        depends_on=tuple(_json(data.get("depends_on")) or ()),
-        batch_id=data.get("batch_id") or None,
-        title=data.get("title") or None,
-    )
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -128,29 +56,13 @@ def _reaches_redis(method: F) -> F:
     def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise _unavailable(self, exc) from exc
+        except redis.RedisError as exc:
+            # Down, loading, or a read-only replica after a failover: all mean "try later".
+            if unavailable(exc):
+                raise _unavailable(self, exc) from exc
+            raise
 
     return cast(F, wrapper)
-
-
-def _started(job_id: str, reply: Sequence[Any]) -> Started:
-    """A claim reply (claim() in lua/common.lua) as a :class:`Started`."""
-    dependencies = []
-    for i in range(8, len(reply), 3):
-        output = _json(reply[i + 1]) or {}
-        title = output.get("title") or reply[i + 2] or None
-        dependencies.append({**output, "id": reply[i], "title": title})
-    return Started(
-        id=job_id,
-        attempt=int(reply[1]),
-        job_type=JobType(reply[2]),
-        input_data=json.loads(reply[3]),
-        title=reply[4] or None,
-        dependencies=dependencies,
-        retry_count=int(reply[6]),
-        max_retries=int(reply[7]),
-    )
 
 
 class Settlement(NamedTuple):
@@ -178,6 +90,15 @@ def delayed_retry(
     return Settlement("retry", job_id, attempt, int(delay_ms), message, json.dumps(details, default=str))
 
 
+def _tier(user_id: str, stored: str | None) -> Tier:
+    """A stored tier; one damaged behind the SDK's back grants the least (free), logged."""
+    try:
+        return Tier(stored or Tier.FREE)
+    except ValueError:
+        logger.warning("user %r has an unknown stored tier %r; treated as free", user_id, stored)
+        return Tier.FREE
+
+
 def _pairs(flat: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
@@ -197,11 +118,7 @@ class Store:
 
     @cached_property
     def url(self) -> str:
-        kwargs = self.redis.connection_pool.connection_kwargs
-        if "path" in kwargs:
-            return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
-        scheme = "rediss" if "ssl" in str(self.redis.connection_pool.connection_class).lower() else "redis"
-        return f"{scheme}://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
+        return describe(self.redis)
 
     @_reaches_redis
     def _call(self, name: str, args: Sequence[Any]) -> Any:
@@ -223,11 +140,11 @@ class Store:
 
     @_reaches_redis
     def user_tier(self, user_id: str) -> Tier:
-        return Tier(self.redis.hget(self.keys.tiers, user_id) or Tier.FREE)
+        return _tier(user_id, self.redis.hget(self.keys.tiers, user_id))
 
     @_reaches_redis
     def user_tiers(self) -> dict[str, Tier]:
-        return {user: Tier(tier) for user, tier in self.redis.hgetall(self.keys.tiers).items()}
+        return {user: _tier(user, tier) for user, tier in self.redis.hgetall(self.keys.tiers).items()}
 
     # --- creation ----------------------------------------------------------------------
     def create_jobs(
@@ -250,7 +167,28 @@ class Store:
 
     def fetch_and_claim(self, worker_id: str, limit: int) -> list[Started]:
         """Take up to ``limit`` queued jobs, best priority first, and claim them at once."""
-        return [_started(row[0], row[4]) for row in self._fetch(worker_id, limit, True)]
+        claimed, corrupt = [], []
+        for row in self._fetch(worker_id, limit, True):
+            try:
+                claimed.append(started_from_reply(row[0], row[4]))
+            except CorruptRecordError as exc:
+                corrupt.append(self._corrupt_failure(worker_id, row[4][1], exc))
+        if corrupt:
+            # Failed here, in the store, so that no caller can hold such a claim for ever:
+            # the rest of the batch runs as if the damaged job had not been there.
+            self.settle_many(worker_id, corrupt)
+        return claimed
+
+    @staticmethod
+    def _corrupt_failure(worker_id: str, attempt: Any, exc: CorruptRecordError) -> Settlement:
+        logger.warning("failing job %s: %s", exc.job_id, exc)
+        details = {
+            "type": type(exc).__name__,
+            "field": exc.field,
+            "message": str(exc),
+            "worker_id": worker_id,
+        }
+        return failure(exc.job_id, int(attempt), str(exc), details)
 
     def _fetch(self, worker_id: str, limit: int, claim: bool) -> list[list[Any]]:
         s = self.settings
@@ -271,7 +209,13 @@ class Store:
     def start(self, job_id: str, worker_id: str) -> Started | None:
         """Claim a fetched job for running, or None when it must not run (see start.lua)."""
         reply = self._call("start", [job_id, worker_id, int(self.settings.heartbeat_timeout_s * 1000)])
-        return _started(job_id, reply) if reply[0] == "ok" else None
+        if reply[0] != "ok":
+            return None
+        try:
+            return started_from_reply(job_id, reply)
+        except CorruptRecordError as exc:
+            self.settle(worker_id, self._corrupt_failure(worker_id, reply[1], exc))
+            return None
 
     def report_progress(self, job_id: str, attempt: int, percent: int) -> str:
         """'ok', 'cancelled' (stop now) or 'stale' (this attempt no longer owns the job)."""
@@ -337,6 +281,23 @@ class Store:
             args += [int(grace_s * 1000), *held]
         return int(self._call("worker", args))
 
+    def reconcile(
+        self, worker_id: str, running: Sequence[tuple[str, int]], settled: Sequence[tuple[str, int]]
+    ) -> list[str]:
+        """After Redis lost its last writes: take back this worker's lost claims of the
+        ``running`` (job, attempt) pairs; return the ``settled`` jobs whose outcome was lost
+        (see reconcile.lua)."""
+        args: list[Any] = [worker_id]
+        for kind, pairs in (("run", running), ("done", settled)):
+            for job_id, attempt in pairs:
+                args += [kind, job_id, attempt]
+        return [str(job_id) for job_id in self._call("reconcile", args)]
+
+    @_reaches_redis
+    def server_id(self) -> str:
+        """The server's run id: it changes when Redis restarts or another server takes over."""
+        return str(self.redis.info("server")["run_id"])
+
     def leave(self, worker_id: str) -> int:
         return int(self._call("worker", ["leave", worker_id]))
 
@@ -356,7 +317,12 @@ class Store:
             raise refusal_error(str(exc)) from None
 
     # --- reads -------------------------------------------------------------------------
-    def get_many(self, job_ids: Sequence[str]) -> list[JobRecord | None]:
+    def get_many(self, job_ids: Sequence[str], *, skip_corrupt: bool = False) -> list[JobRecord | None]:
+        """Records in the order of ``job_ids``; None for a job that does not exist.
+
+        A record that cannot be parsed raises :class:`CorruptRecordError`, or with
+        ``skip_corrupt`` is logged as a warning and reported as None (listings, statistics).
+        """
         if not job_ids:
             return []
         records: list[JobRecord | None] = []
@@ -366,8 +332,20 @@ class Store:
             flat = self._call("get", [self.settings.aging_seconds * 1000, *chunk])
             for i in range(0, len(flat), 2):
                 data = _pairs(flat[i])
-                records.append(record_from_hash(data, int(flat[i + 1])) if data else None)
+                records.append(self._record(chunk[i // 2], data, int(flat[i + 1]), skip_corrupt))
         return records
+
+    @staticmethod
+    def _record(job_id: str, data: dict[str, str], position: int, skip_corrupt: bool) -> JobRecord | None:
+        if not data:
+            return None
+        try:
+            return record_from_hash({**data, "id": data.get("id") or job_id}, position)
+        except CorruptRecordError as exc:
+            if not skip_corrupt:
+                raise
+            logger.warning("skipping job %s: %s", job_id, exc)
+            return None
 
     def get(self, job_id: str) -> JobRecord:
         record = self.get_many([job_id])[0]
@@ -452,7 +430,7 @@ class Store:
                     "host": info.get("host"),
                     "pid": int(info["pid"]) if info.get("pid") else None,
                     "threads": int(info.get("threads") or 0),
-                    "started_at": _ts(info.get("started_at")),
+                    "started_at": timestamp(info.get("started_at")),
                     "last_seen": datetime.fromtimestamp(score / 1000, tz=UTC),
                     "jobs_in_flight": int(in_flight),
                 }
@@ -501,6 +479,23 @@ class Store:
             for event in self.read_events(cursor, block_ms=block_ms):
                 cursor = event.id
                 yield event
+
+    # --- stored inputs -----------------------------------------------------------------
+    def blobs(self, op: str, *args: Any) -> Any:
+        """One operation of ``lua/blobs.lua`` (leases, uploads, cleanup marks); see there."""
+        try:
+            return self._call("blobs", [op, *args])
+        except redis.ResponseError as exc:
+            raise refusal_error(str(exc)) from None
+
+    @_reaches_redis
+    def blob_candidates(self) -> list[str]:
+        """Blobs that cleanup should look at (their last user went, or a lease was taken)."""
+        return list(self.redis.zrange(self.keys.blobs, 0, -1))
+
+    @_reaches_redis
+    def upload(self, upload_id: str) -> dict[str, str]:
+        return dict(self.redis.hgetall(self.keys.upload(upload_id)))
 
     # --- batches -----------------------------------------------------------------------
     @_reaches_redis

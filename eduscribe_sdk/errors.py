@@ -10,11 +10,14 @@
     ├── ConfigError (also ValueError)            a setting (environment variable, Settings field)
     │                                            that cannot work; names the setting
     ├── JobNotFoundError (also LookupError)      no job with that id
+    ├── CorruptRecordError                       a stored job record no reader can parse
     ├── InvalidTransitionError                   e.g. cancelling a completed job
     ├── JobFailed                                Client.wait: the job ended failed/cancelled/skipped
     ├── JobTimeout (also TimeoutError)           Client.wait: the timeout ran out first
     ├── RedisUnavailableError (also ConnectionError)
     │                                            Redis could not be reached within the timeout
+    ├── StorageError (also OSError)              the blob store (file and video inputs) could
+    │                                            not be read or written; names the file or blob
     ├── UnsupportedOperationError (also NotImplementedError)
     │                                            a dramatiq operation EduScribe's broker refuses
     │                                            (actor.send, flush, join): use the Client
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigError",
+    "CorruptRecordError",
     "DecompressionLimitExceeded",
     "DependencyCycleError",
     "EduscribeError",
@@ -56,6 +60,7 @@ __all__ = [
     "ProcessingError",
     "ProcessorCrashed",
     "RedisUnavailableError",
+    "StorageError",
     "TransientError",
     "UnknownDependencyError",
     "UnsupportedOperationError",
@@ -104,6 +109,19 @@ class JobNotFoundError(EduscribeError, LookupError):
         super().__init__(f"no job with id {job_id!r}")
 
 
+class CorruptRecordError(EduscribeError):
+    """A stored job record that cannot be read (written behind the SDK's back, or by a bug).
+
+    ``field`` names the first field that failed to parse. Listings and statistics skip such a
+    record with a logged warning; a worker fails the job with this error's message.
+    """
+
+    def __init__(self, job_id: str, field: str, detail: str) -> None:
+        self.job_id = job_id
+        self.field = field
+        super().__init__(f"corrupt record for job {job_id!r}: {field}: {detail}")
+
+
 class InvalidTransitionError(EduscribeError):
     def __init__(self, job_id: str, status: str, action: str) -> None:
         self.job_id = job_id
@@ -130,6 +148,10 @@ class JobTimeout(EduscribeError, TimeoutError):
 
 class RedisUnavailableError(EduscribeError, ConnectionError):
     """Redis did not answer in time. The URL in the message has its password masked."""
+
+
+class StorageError(EduscribeError, OSError):
+    """The blob store could not store or give back an input; the message names it."""
 
 
 class UnsupportedOperationError(EduscribeError, NotImplementedError):

@@ -3,6 +3,11 @@
 Kernels inherit this process's environment when they start, so ``EDUSCRIBE_HOME`` is pointed
 at a new temporary folder just before each notebook's kernel starts, and any
 ``EDUSCRIBE_REDIS_URL`` is removed: the notebooks must work with nothing set up.
+
+Kernels reach no host but this one: ``IPYTHONDIR`` points at a profile whose startup file
+installs ``tests/netguard.py`` in the kernel (lookups and connections off loopback fail), so a
+YouTube job fails the way it does offline on every machine, and the figures the notebooks
+check do not depend on the network.
 """
 
 from __future__ import annotations
@@ -15,7 +20,17 @@ from pathlib import Path
 
 import pytest
 
-_SAVED = {name: os.environ.get(name) for name in ("EDUSCRIBE_HOME", "EDUSCRIBE_REDIS_URL")}
+_SAVED = {name: os.environ.get(name) for name in ("EDUSCRIBE_HOME", "EDUSCRIBE_REDIS_URL", "IPYTHONDIR")}
+_NETGUARD = Path(__file__).resolve().parents[1] / "tests" / "netguard.py"
+_STARTUP = f"""# Written by notebooks/conftest.py: loopback only in this kernel.
+import importlib.util as _util
+
+_spec = _util.spec_from_file_location("_eduscribe_netguard", {str(_NETGUARD)!r})
+_guard = _util.module_from_spec(_spec)
+_spec.loader.exec_module(_guard)
+_guard.install()
+del _util, _spec, _guard
+"""
 _HOMES: list[Path] = []
 _current: list[Path] = []
 
@@ -25,6 +40,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # named "python3" the machine happens to have.
     if hasattr(config.option, "current_env"):
         config.option.current_env = True
+    ipython_dir = Path(tempfile.mkdtemp(prefix="eduscribe-ipython-"))
+    _HOMES.append(ipython_dir)
+    startup = ipython_dir / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-loopback-only.py").write_text(_STARTUP)
+    os.environ["IPYTHONDIR"] = str(ipython_dir)
 
 
 @pytest.hookimpl(tryfirst=True)

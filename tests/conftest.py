@@ -21,9 +21,26 @@ import redis
 
 from eduscribe_sdk import Client, Settings
 from eduscribe_sdk.testing import free_port, redis_server_binary
+from tests import netguard
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("EDUSCRIBE_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def loopback_only() -> Iterator[None]:
+    """No test reaches past this machine (tests/netguard.py); subprocesses they start are
+    their own processes and are configured for loopback by the tests that start them."""
+    uninstall = netguard.install()
+    yield
+    uninstall()
+
+
+@pytest.fixture
+def network_attempts() -> list[str]:
+    """The blocked attempts to reach another host made during this test (none, normally)."""
+    netguard.ATTEMPTS.clear()
+    return netguard.ATTEMPTS
 
 
 @pytest.fixture(scope="session")

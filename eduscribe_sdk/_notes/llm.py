@@ -4,9 +4,17 @@ Long inputs are split into token-bounded chunks (map: notes per chunk), then the
 merged (reduce) in groups until one note remains. The model answers in JSON mode; every answer is
 validated, and the Markdown is rendered by us, never taken from the model.
 
-Errors: rate limits, timeouts, connection errors and 5xx become ``TransientError`` (with the
-server's Retry-After); a refusal or an invalid answer is retried once, then ``PermanentError``;
-401/403/400 and other 4xx are ``PermanentError``. Messages never contain the API key.
+Errors: rate limits (429), timeouts (408 too), conflicts (409), connection errors and 5xx become
+``TransientError`` (with the server's ``retry-after-ms`` or ``Retry-After``); a refusal or an
+invalid answer is retried once, then ``PermanentError``; 401, 403, 404 (an unknown model) and
+other 4xx are ``PermanentError`` at once, with the server's reason. Messages never contain the
+API key.
+
+Too long: an answer cut off at the model's output limit (``finish_reason: "length"``) is never
+used, and neither is a request the server refuses as longer than the model's context (400
+``context_length_exceeded``). The part is split in two and each half is asked for (a merge
+merges half as many notes at a time); a part that cannot be split any further fails the job
+with a ``PermanentError`` that says which limit was hit.
 """
 
 from __future__ import annotations
@@ -166,6 +174,18 @@ class _Invalid(Exception):
     """The model's answer is unusable (refusal, not JSON, wrong fields); worth one more try."""
 
 
+class _TooLong(Exception):
+    """The request or its answer does not fit the model's limits: asking again with the same
+    input cannot help, a shorter input may."""
+
+
+def _server_reason(error: Any, settings: Settings) -> str:
+    """The server's own explanation (the error body's message), key-scrubbed and bounded."""
+    body = getattr(error, "body", None)
+    reason = body.get("message") if isinstance(body, dict) else None
+    return _scrub(str(reason or getattr(error, "message", "") or ""), settings)[:300]
+
+
 def _validate(data: Any, *, quiz: bool) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise _Invalid("the answer is not a JSON object")
@@ -248,22 +268,34 @@ class _Client:
             raise TransientError(
                 f"the LLM server failed ({e.status_code})", retry_after=_retry_after(e)
             ) from None
-        except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
+        except openai.AuthenticationError as e:
             raise PermanentError(
                 f"the LLM server rejected the API key ({e.status_code}); check OPENAI_API_KEY"
             ) from None
         except openai.APIStatusError as e:
+            reason = _server_reason(e, self._settings)
             if e.status_code in (408, 409):
-                raise TransientError(f"the LLM server asked to retry ({e.status_code})") from None
-            detail = _scrub(str(getattr(e, "message", "") or ""), self._settings)[:300]
-            raise PermanentError(f"the LLM server rejected the request ({e.status_code}): {detail}") from None
+                raise TransientError(
+                    f"the LLM server asked to retry ({e.status_code}): {reason}", retry_after=_retry_after(e)
+                ) from None
+            if e.status_code == 400 and getattr(e, "code", None) == "context_length_exceeded":
+                raise _TooLong(f"the input is longer than the model's context (400): {reason}") from None
+            hint = ""
+            if e.status_code == 404:
+                hint = f" (check EDUSCRIBE_LLM_MODEL, now {self._settings.llm_model!r}, and OPENAI_BASE_URL)"
+            elif e.status_code == 403:
+                hint = " (OPENAI_API_KEY's project or region may lack access)"
+            raise PermanentError(
+                f"the LLM server rejected the request ({e.status_code}): {reason}{hint}"
+            ) from None
         if not completion.choices:
             raise _Invalid("the answer has no choices")
         choice = completion.choices[0]
         if getattr(choice.message, "refusal", None):
             raise _Invalid(f"the model refused: {str(choice.message.refusal)[:200]}")
         if choice.finish_reason == "length":
-            raise _Invalid("the answer was cut off (length)")
+            # Often still parseable (a closed JSON object missing its last fields): never used.
+            raise _TooLong("the answer was cut off at the model's output limit (finish_reason 'length')")
         return choice.message.content or ""
 
     def notes(self, system: str, user: str, *, quiz: bool) -> dict[str, Any]:
@@ -280,6 +312,39 @@ class _Client:
             except _Invalid as e:
                 problem = str(e)
         raise PermanentError(f"the LLM gave no usable notes after a retry: {problem}")
+
+
+def _halves(chunk: str) -> list[str]:
+    """``chunk`` split in two (or a few) shorter parts; one part when it cannot be split."""
+    return split_chunks(chunk, max(1, count_tokens(chunk) // 2))
+
+
+def _too_long(problem: _TooLong) -> PermanentError:
+    return PermanentError(f"{problem} and the part cannot be split any further")
+
+
+def _merge_group(
+    client: _Client,
+    group: list[dict[str, Any]],
+    make_user: Callable[[list[dict[str, Any]]], str],
+    system: str,
+    quiz: bool,
+) -> list[dict[str, Any]]:
+    """One merged note for ``group``, or (answer cut off) one per half of it: fewer notes
+    than the group had whenever it had more than two, so the reduce still ends."""
+    try:
+        return [client.notes(system, make_user(group), quiz=quiz)]
+    except _TooLong as problem:
+        if len(group) <= 2:
+            raise _too_long(problem) from None
+        half = len(group) // 2
+        try:
+            return [
+                client.notes(system, make_user(part), quiz=quiz) if len(part) > 1 else part[0]
+                for part in (group[:half], group[half:])
+            ]
+        except _TooLong as again:
+            raise _too_long(again) from None
 
 
 def _language(requested: str | None, text: str) -> str:
@@ -300,6 +365,16 @@ def _reduce(
 ) -> dict[str, Any]:
     rounds = max(1, math.ceil(math.log(max(2, len(notes)), REDUCE_FANIN)))
     done = 0
+
+    def user(group: list[dict[str, Any]]) -> str:
+        return (
+            context
+            + (f"Title of the material: {title}\n" if title else "")
+            + "Merge these partial notes of consecutive parts of one text into one set of notes "
+            "(no repetition; keep the most important points). Partial notes as JSON:\n"
+            + json.dumps(group, ensure_ascii=False)
+        )
+
     while len(notes) > 1:
         merged = []
         for k in range(0, len(notes), REDUCE_FANIN):
@@ -307,14 +382,7 @@ def _reduce(
             if len(group) == 1:
                 merged.append(group[0])
                 continue
-            user = (
-                context
-                + (f"Title of the material: {title}\n" if title else "")
-                + "Merge these partial notes of consecutive parts of one text into one set of notes "
-                "(no repetition; keep the most important points). Partial notes as JSON:\n"
-                + json.dumps(group, ensure_ascii=False)
-            )
-            merged.append(client.notes(_system(language, quiz, prompt), user, quiz=quiz))
+            merged += _merge_group(client, group, user, _system(language, quiz, prompt), quiz)
         notes = merged
         done += 1
         progress(start + (100 - start) * min(1.0, done / rounds) * 0.95)
@@ -342,11 +410,24 @@ def generate_llm(
     report(2)
     partial: list[dict[str, Any]] = []
     map_share = 85.0 if len(chunks) > 1 else 95.0
-    for k, chunk in enumerate(chunks):
+    k, shown = 0, 2.0
+    while k < len(chunks):
         part = f" (part {k + 1} of {len(chunks)})" if len(chunks) > 1 else ""
-        user = f"{context}{title_line}Course material{part}:\n\n{chunk}"
-        partial.append(client.notes(system, user, quiz=source.generate_quiz))
-        report(2 + map_share * (k + 1) / len(chunks))
+        user = f"{context}{title_line}Course material{part}:\n\n{chunks[k]}"
+        try:
+            partial.append(client.notes(system, user, quiz=source.generate_quiz))
+        except _TooLong as problem:
+            # Too long for the model's context or its answer: the halves take its place.
+            halves = _halves(chunks[k])
+            if len(halves) < 2:
+                raise _too_long(problem) from None
+            chunks[k : k + 1] = halves
+            map_share = 85.0
+            continue
+        k += 1
+        # A split adds parts: the share done may shrink, the progress shown never does.
+        shown = max(shown, 2 + map_share * k / len(chunks))
+        report(shown)
     note = _reduce(
         client,
         partial,
@@ -384,7 +465,12 @@ def merge_llm(
         + "Write course-level notes that summarise these lectures' notes (given as JSON, in course "
         "order):\n" + json.dumps(slim, ensure_ascii=False)
     )
-    note = client.notes(_system(lang, generate_quiz, prompt), user, quiz=generate_quiz)
+    try:
+        note = client.notes(_system(lang, generate_quiz, prompt), user, quiz=generate_quiz)
+    except _TooLong as problem:
+        # One call by design (the course's notes together); more lectures than one answer
+        # can hold is a course to split, not something to retry.
+        raise PermanentError(f"{problem}; the course has too many lectures for one summary") from None
     note["title"] = (title or "").strip() or note.get("title") or "Course summary"
     note["language"] = lang
     return note

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import PermanentError
-from .base import JobContext
+from .._blobs import local_copy
+from .base import JobContext, LocalContext
 from .extract import ExtractedDocument, extract_document
 
 __all__ = ["EXTRACTION_SHARE", "extract_for_job", "process_file"]
@@ -22,32 +22,39 @@ EXTRACTION_SHARE = 70.0
 
 
 def extract_for_job(input_data: Mapping[str, Any], ctx: JobContext) -> ExtractedDocument:
-    """Extract the document named by a normalised ``file_notes`` input, reporting to ``ctx``."""
-    path = input_data.get("path")
-    if not isinstance(path, str) or not path:
-        raise PermanentError("input_data.path is missing; file_notes needs the path of a document")
+    """Extract the document of a normalised ``file_notes`` input, reporting to ``ctx``.
+
+    The bytes come from the blob store (a private copy, see :func:`local_copy`), never from
+    a path a client named.
+    """
+    document, _ = _extract(input_data, ctx)
+    return document
+
+
+def _extract(input_data: Mapping[str, Any], ctx: JobContext) -> tuple[ExtractedDocument, str]:
     options: Mapping[str, Any] = input_data.get("options") or {}
     password = options.get("password")
     language = options.get("language")
-    return extract_document(
-        path,
-        password=password if isinstance(password, str) else None,
-        language=language if isinstance(language, str) else None,
-        progress=lambda percent: ctx.progress(percent * EXTRACTION_SHARE / 100.0),
-        max_bytes=ctx.settings.max_file_bytes,
-    )
+    with local_copy(input_data, ctx.settings, allow_path=isinstance(ctx, LocalContext)) as (path, filename):
+        document = extract_document(
+            path,
+            password=password if isinstance(password, str) else None,
+            language=language if isinstance(language, str) else None,
+            progress=lambda percent: ctx.progress(percent * EXTRACTION_SHARE / 100.0),
+            max_bytes=ctx.settings.max_file_bytes,
+        )
+    return document, filename
 
 
 def process_file(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     from .._notes import NoteSource, generate_notes
 
-    document = extract_for_job(input_data, ctx)
-    path = Path(str(input_data["path"]))
+    document, filename = _extract(input_data, ctx)
     options: Mapping[str, Any] = input_data.get("options") or {}
     source = NoteSource(
         kind="document",
         text=document.text,
-        title=ctx.title or document.title or path.stem,
+        title=ctx.title or document.title or Path(filename).stem,
         language=options.get("language"),
         generate_quiz=bool(options.get("generateQuiz", False)),
         prompt=options.get("prompt"),
@@ -60,5 +67,5 @@ def process_file(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, An
         progress=lambda percent: ctx.progress(EXTRACTION_SHARE + percent * rest / 100.0),
     )
     output = dict(notes)
-    output["source"] = {**document.source_metadata(), "file": path.name}
+    output["source"] = {**document.source_metadata(), "file": filename}
     return output

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .._blobs import local_copy
 from ..errors import PermanentError
-from .base import JobContext
+from .base import JobContext, LocalContext
 from .speech import Transcription, transcribe
 from .subtitles import format_subtitles
 
@@ -20,18 +21,16 @@ TRANSCRIBE_SHARE = 80.0
 
 
 def process_video(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """Notes for the audio or video file at ``input_data["path"]`` (normalised input).
+    """Notes for the audio or video file of a normalised input (its stored blob).
 
     Raises :class:`PermanentError` for files that are not media, have no audio track or
     contain no speech, and lets :class:`JobCancelled` from ``ctx.progress`` through.
     """
-    raw_path = input_data.get("path")
-    if not isinstance(raw_path, str | Path) or not str(raw_path):
-        raise PermanentError(f"input_data.path must be a file path, got {raw_path!r}")
-    path = Path(raw_path)
-    if not path.is_file():
-        # Validated at submission; the file may have been moved since.
-        raise PermanentError(f"file not found: {path}")
+    with local_copy(input_data, ctx.settings, allow_path=isinstance(ctx, LocalContext)) as (path, filename):
+        return _process(path, filename, input_data, ctx)
+
+
+def _process(path: Path, filename: str, input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     options: Mapping[str, Any] = input_data.get("options") or {}
     requested = options.get("language")
     language = requested if isinstance(requested, str) and requested.lower() != "auto" else None
@@ -44,7 +43,7 @@ def process_video(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, A
         progress=lambda fraction: ctx.progress(fraction * TRANSCRIBE_SHARE, "transcribing"),
     )
     if not transcription.segments:
-        raise PermanentError(f"no speech found in {path.name}")
+        raise PermanentError(f"no speech found in {filename}")
     ctx.progress(TRANSCRIBE_SHARE, "writing notes")
 
     from .._notes import NoteSource, generate_notes, render_markdown
@@ -52,7 +51,7 @@ def process_video(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, A
     source = NoteSource(
         kind="transcript",
         text=transcription.text,
-        title=ctx.title or path.stem,
+        title=ctx.title or Path(filename).stem,
         language=language or transcription.language,
         generate_quiz=bool(options.get("generateQuiz", False)),
         prompt=options.get("prompt"),

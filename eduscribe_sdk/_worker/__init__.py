@@ -9,6 +9,8 @@
 ``lifecycle.py``   :class:`JobLifecycle` middleware: accepts the claim, records the outcome
 ``heartbeat.py``   :class:`WorkerHeartbeat` middleware: registration and heartbeats
 ``settling.py``    :class:`Settler`: group commit of outcomes
+``outage.py``      riding out a Redis outage: progress dropped, outcomes retried (a window)
+``outcomes.py``    :class:`OutcomeLog`: repairs claims and outcomes a Redis restart lost
 ``run.py``         :class:`JobRun`: one attempt, the processor's ``JobContext``
 ``isolation.py``   :class:`ChildPool`: processors in warm child processes, killed on cancel,
                    at the time limit and at shutdown; ``child.py`` is the child's side

@@ -43,7 +43,10 @@ class PriorityConsumer(Consumer):
         self.pubsub: Any = self.store.redis.pubsub(ignore_subscribe_messages=True)
         try:
             self.pubsub.subscribe(self.store.keys.wakeup)
-        except redis.ConnectionError as exc:
+            # Before fetching again after a connection error: if Redis restarted and lost
+            # this worker's last claims, take them back before they are fetched (outcomes.py).
+            runtime.reconcile()
+        except (redis.ConnectionError, EduscribeError) as exc:
             raise _closed(exc) from None
         # From now on the runtime's held jobs and freed slots are this consumer's.
         runtime.consumer = self

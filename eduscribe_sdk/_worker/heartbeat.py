@@ -34,6 +34,9 @@ class WorkerHeartbeat(Middleware):
         threads = min(worker.worker_threads, runtime.settings.worker_threads)
 
         def beat_once() -> None:
+            # First: a restart or failover that lost this worker's last outcomes leaves their
+            # jobs processing here, and the beat below would put them back to run again.
+            runtime.reconcile()
             requeued = runtime.store.heartbeat(
                 runtime.worker_id,
                 host=socket.gethostname(),

@@ -25,7 +25,6 @@ process with threads can copy locks held by other threads).
 from __future__ import annotations
 
 import contextlib
-import logging
 import multiprocessing
 import os
 import signal
@@ -38,13 +37,12 @@ import dramatiq
 from dramatiq.middleware import Middleware
 
 from .._config import Settings
-from ..errors import EduscribeError, JobCancelled, JobTimeLimitExceeded, ProcessorCrashed
+from ..errors import JobTimeLimitExceeded, ProcessorCrashed
 from .child import child_main
 from .run import JobRun
 
 __all__ = ["CANCEL_CHECK_S", "ChildPool", "ChildProcess", "ChildProcesses"]
 
-logger = logging.getLogger("eduscribe.worker")
 
 #: How often a job that reports no progress is checked for cancellation (a Redis read only:
 #: progress.lua writes nothing when the percent is unchanged). Cancel frees a slot within
@@ -116,7 +114,7 @@ class ChildProcess:
                     return reply[1]  # type: ignore[no-any-return]
                 raise reply[1]
             if time.monotonic() >= next_check:
-                _check_still_wanted(run)
+                run.check_still_wanted()
                 next_check = time.monotonic() + CANCEL_CHECK_S
 
     def _receive(self) -> tuple[Any, ...]:
@@ -142,21 +140,6 @@ class ChildProcess:
                 os.kill(pid, signal.SIGKILL)
         self.conn.close()
         self.process.join(timeout=5)
-
-
-def _check_still_wanted(run: JobRun) -> None:
-    """Raise JobCancelled once the job was cancelled or another attempt owns it."""
-    # The percent last written: progress.lua then only reads (an unchanged percent writes nothing).
-    percent = max(0, int(getattr(run, "_last_percent", 0)))
-    try:
-        verdict = run.store.report_progress(run.job_id, run.started.attempt, percent)
-    except EduscribeError as exc:  # an outage: keep running, the settle will sort it out
-        logger.debug("cancellation check for job %s failed: %s", run.job_id, exc)
-        return
-    if verdict == "cancelled":
-        raise JobCancelled(f"job {run.job_id} was cancelled")
-    if verdict != "ok":
-        raise JobCancelled(f"job {run.job_id} is no longer owned by this attempt")
 
 
 class ChildPool:

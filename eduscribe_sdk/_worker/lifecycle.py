@@ -27,10 +27,10 @@ from ..errors import (
     InvalidInputError,
     JobCancelled,
     PermanentError,
-    RedisUnavailableError,
     TransientError,
 )
 from .message import JobMessage
+from .outage import persist
 from .run import JobRun
 from .runtime import WorkerRuntime
 
@@ -38,19 +38,6 @@ __all__ = ["JobLifecycle"]
 
 logger = logging.getLogger("eduscribe.worker")
 T = TypeVar("T")
-
-
-def _persist(action: Callable[[], T], *, what: str, attempts: int = 30) -> T:
-    """Retry a store call through a Redis outage, so a finished job is not left processing."""
-    for attempt in range(attempts):
-        try:
-            return action()
-        except RedisUnavailableError:
-            if attempt == attempts - 1:
-                raise
-            logger.warning("Redis unavailable while trying to %s; retrying", what)
-            time.sleep(min(2.0, 0.1 * 2**attempt))
-    raise AssertionError("unreachable")
 
 
 def _details(exc: BaseException, run: JobRun, *, transient: bool) -> dict[str, Any]:
@@ -77,6 +64,11 @@ class JobLifecycle(Middleware):
         # instead of a traceback; the full details go to the job record.
         return {"throws"}
 
+    def _persist(self, action: Callable[[], T], *, what: str) -> T:
+        """Retry a store call through a Redis outage (up to ``outage_window_s``), so a
+        finished job is neither left processing nor failed nor run again for a restart."""
+        return persist(action, what=what, window_s=self.runtime.settings.outage_window_s)
+
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         if not isinstance(message, JobMessage):
             raise TypeError(f"{message!r} did not come from the EduScribe consumer")
@@ -84,6 +76,7 @@ class JobLifecycle(Middleware):
         if started is None:
             raise SkipMessage(f"job {message.message_id} is finished, cancelled or running elsewhere")
         runtime = self.runtime
+        runtime.outcomes.running(started.id, started.attempt)
         message.accept(JobRun(started, runtime.store, runtime.worker_id, runtime.settings))
 
     def _current_claim(self, message: JobMessage) -> Started | None:
@@ -91,10 +84,10 @@ class JobLifecycle(Middleware):
         store, worker_id = self.runtime.store, self.runtime.worker_id
         claim = message.claim
         if claim is None:
-            return _persist(lambda: store.start(message.message_id, worker_id), what="start a job")
+            return self._persist(lambda: store.start(message.message_id, worker_id), what="start a job")
         # A claim that sat here long (a stalled process) may have been taken over since.
         if time.monotonic() - message.fetched_at > self.runtime.settings.heartbeat_timeout_s / 2:
-            verdict = _persist(lambda: store.report_progress(claim.id, claim.attempt, 0), what="check")
+            verdict = self._persist(lambda: store.report_progress(claim.id, claim.attempt, 0), what="check")
             return claim if verdict == "ok" else None
         return claim
 
@@ -117,25 +110,25 @@ class JobLifecycle(Middleware):
             if not isinstance(output, dict):
                 exception = PermanentError(f"processor returned {type(output).__name__}, not a dict")
             else:
-                done = _persist(lambda: settle(completion(job_id, attempt, output)), what="complete")
+                done = self._persist(lambda: settle(completion(job_id, attempt, output)), what="complete")
                 if not done:
                     logger.info("job %s finished here but another attempt owns it; result dropped", job_id)
                 return
         if isinstance(exception, JobCancelled):
-            _persist(lambda: settle(Settlement("ack", job_id, 0)), what="acknowledge a cancelled job")
+            self._persist(lambda: settle(Settlement("ack", job_id, 0)), what="acknowledge a cancelled job")
         elif isinstance(exception, Shutdown):
-            _persist(lambda: settle(Settlement("requeue", job_id, attempt)), what="requeue")
+            self._persist(lambda: settle(Settlement("requeue", job_id, attempt)), what="requeue")
         elif isinstance(exception, TimeLimitExceeded):
             limit = run.settings.time_limit_ms(run.started.job_type) // 1000
             message_text = f"time limit of {limit} s exceeded"
             details = _details(exception, run, transient=False)
             logger.warning("job %s failed: %s", job_id, message_text)
-            _persist(lambda: settle(failure(job_id, attempt, message_text, details)), what="fail")
+            self._persist(lambda: settle(failure(job_id, attempt, message_text, details)), what="fail")
         elif isinstance(exception, PermanentError | InvalidInputError):
             details = _details(exception, run, transient=False)
             text = str(exception)
             logger.warning("job %s failed: %s", job_id, text)
-            _persist(lambda: settle(failure(job_id, attempt, text, details)), what="fail")
+            self._persist(lambda: settle(failure(job_id, attempt, text, details)), what="fail")
         else:
             self._retry_or_fail(run, exception, settle)
 
@@ -147,10 +140,11 @@ class JobLifecycle(Middleware):
         """Acknowledge a job that ends here without an outcome. Every message is acknowledged
         in Redis by this middleware, once: with its outcome (the settle call), or by this."""
         ack = Settlement("ack", message.message_id, 0)
-        _persist(lambda: self.runtime.settler.settle(ack), what="acknowledge a job")
+        self._persist(lambda: self.runtime.settler.settle(ack), what="acknowledge a job")
 
-    @staticmethod
-    def _retry_or_fail(run: JobRun, exception: BaseException, settle: Callable[[Settlement], bool]) -> None:
+    def _retry_or_fail(
+        self, run: JobRun, exception: BaseException, settle: Callable[[Settlement], bool]
+    ) -> None:
         # Unknown errors count as transient, like dramatiq's own default: a worker hiccup
         # should not fail a course. Processors raise PermanentError for bad input.
         job_id, attempt = run.job_id, run.started.attempt
@@ -164,7 +158,7 @@ class JobLifecycle(Middleware):
         if retries >= run.started.max_retries:
             final = f"gave up after {retries} retries: {text}" if retries else text
             logger.warning("job %s failed: %s", job_id, final)
-            _persist(lambda: settle(failure(job_id, attempt, final, details)), what="fail")
+            self._persist(lambda: settle(failure(job_id, attempt, final, details)), what="fail")
             return
         settings = run.settings
         delay = settings.retry_delay_ms * 2**retries
@@ -173,4 +167,4 @@ class JobLifecycle(Middleware):
         # Jitter spreads retries of jobs that failed together (e.g. one rate limit).
         delay = int(min(settings.max_retry_delay_ms, delay) * random.uniform(1.0, 1.25))
         logger.warning("job %s will be retried in %.1f s: %s", job_id, delay / 1000, text)
-        _persist(lambda: settle(delayed_retry(job_id, attempt, delay, text, details)), what="retry")
+        self._persist(lambda: settle(delayed_retry(job_id, attempt, delay, text, details)), what="retry")

@@ -9,7 +9,8 @@ from typing import Any
 
 from .._config import Settings
 from .._store import Started, Store
-from ..errors import JobCancelled
+from ..errors import JobCancelled, RedisUnavailableError
+from .outage import ProgressOutage
 
 __all__ = ["JobRun"]
 
@@ -29,6 +30,7 @@ class JobRun:
     output: object = None
     _last_percent: int = -1
     _last_report: float = field(default=0.0)
+    _outage: ProgressOutage = field(default_factory=ProgressOutage)
 
     @property
     def job_id(self) -> str:
@@ -52,8 +54,28 @@ class JobRun:
         # One round trip per whole percent at most, but at least a cancellation check a second.
         if value == self._last_percent and now - self._last_report < 1.0:
             return
+        if self._outage.dropping():
+            return
         self._last_percent, self._last_report = value, now
-        verdict = self.store.report_progress(self.job_id, self.started.attempt, value)
+        self._report(value)
+
+    def check_still_wanted(self) -> None:
+        """Raise :class:`JobCancelled` once the job was cancelled or another attempt owns it.
+
+        For processors that report nothing for a while: the percent last written again, which
+        progress.lua answers without writing (an unchanged percent is only read).
+        """
+        if not self._outage.dropping():
+            self._report(max(0, self._last_percent))
+
+    def _report(self, percent: int) -> None:
+        try:
+            verdict = self.store.report_progress(self.job_id, self.started.attempt, percent)
+        except RedisUnavailableError as exc:
+            # Progress is advice: an outage must not fail (and so re-run) the job; see outage.py.
+            self._outage.failed(self.job_id, exc)
+            return
+        self._outage.recovered()
         if verdict != "ok":
             raise JobCancelled(
                 f"job {self.job_id} was cancelled"

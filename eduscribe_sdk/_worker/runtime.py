@@ -15,6 +15,7 @@ from .._config import Settings
 from .._store import Store
 from ..errors import ConfigError
 from .isolation import ChildPool
+from .outcomes import OutcomeLog
 from .settling import Settler
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class WorkerRuntime:
         # consumers: dramatiq restarts a consumer while worker threads still run its messages.
         self.outstanding: set[str] = set()
         self.outstanding_lock = threading.Lock()
+        #: Running claims and recent outcomes, to reconcile after Redis lost its last writes.
+        self.outcomes = OutcomeLog()
         #: The warm child processes that run this worker's processors (isolation.py).
         self.children = ChildPool()
 
@@ -56,7 +59,9 @@ class WorkerRuntime:
     def settler(self) -> Settler:
         """Records how attempts end; threads finishing together share one call."""
         if self._settler is None:
-            self._settler = Settler(self.store, self.worker_id, on_queued=self._slot_freeing)
+            self._settler = Settler(
+                self.store, self.worker_id, on_queued=self._slot_freeing, on_result=self.outcomes.recorded
+            )
         return self._settler
 
     def settling(self) -> int:
@@ -74,3 +79,7 @@ class WorkerRuntime:
         """Jobs this worker process holds (fetched, running or settling), or None if unknown."""
         consumer = self.consumer
         return consumer.held() if consumer is not None else None
+
+    def reconcile(self) -> int:
+        """Check whether Redis lost this worker's last writes, and repair (``outcomes.py``)."""
+        return self.outcomes.check(self.store, self.worker_id, self.settler.settle)

@@ -12,9 +12,10 @@ and an idle worker pays nothing extra: a lone settlement goes out at once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .._store import Settlement, Store
+from ..errors import RedisUnavailableError
 
 __all__ = ["Settler"]
 
@@ -32,10 +33,19 @@ class _Pending:
 class Settler:
     """Settles attempts of one worker; calls from many threads share round trips."""
 
-    def __init__(self, store: Store, worker_id: str, *, on_queued: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        worker_id: str,
+        *,
+        on_queued: Callable[[], None] | None = None,
+        on_result: Callable[[Sequence[Settlement], Sequence[bool] | None], None] | None = None,
+    ) -> None:
         self.store = store
         self.worker_id = worker_id
         self._on_queued = on_queued
+        #: Told what each call recorded (its verdicts), or that Redis was unavailable (None).
+        self._on_result = on_result
         self._changed = threading.Condition()
         self._queue: list[_Pending] = []
         self._in_flight = False
@@ -65,8 +75,12 @@ class Settler:
         error: BaseException | None = None
         try:
             verdicts = self.store.settle_many(self.worker_id, [p.settlement for p in batch])
+            if self._on_result is not None:
+                self._on_result([p.settlement for p in batch], verdicts)
         except BaseException as exc:  # every waiter gets it, and the next caller can go on
             error = exc
+            if isinstance(exc, RedisUnavailableError) and self._on_result is not None:
+                self._on_result([p.settlement for p in batch], None)
         finally:
             with self._changed:
                 for i, pending in enumerate(batch):

@@ -24,6 +24,14 @@ local function remove(j)
   end
   if redis.call('ZCARD', k_index_user(j.user_id)) == 0 then redis.call('DEL', k_index_user(j.user_id)) end
   count(j, j.status, -1)
+  local blob = redis.call('HGET', k_job(id), 'blob')
+  if blob and blob ~= '' then
+    -- Its stored input: with no other user left, blobs.lua's gc looks at it.
+    redis.call('SREM', k_blob_refs(blob), id)
+    if redis.call('SCARD', k_blob_refs(blob)) == 0 then
+      redis.call('ZADD', k_blobs(), stamp(now_s()), blob)
+    end
+  end
   local raw = redis.call('HGET', k_job(id), 'depends_on')
   if raw and raw ~= '' then
     for _, d in ipairs(cjson.decode(raw)) do redis.call('SREM', k_dependents(d), id) end

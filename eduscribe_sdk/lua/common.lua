@@ -277,9 +277,12 @@ end
 local function claim(j, worker, now)
   local id = j.id
   redis.call('ZREM', queue_key(j.priority), id)
-  local attempt = tonumber(j.attempt or 0) + 1
-  if j.queued_at and j.queued_at ~= '' then
-    sample('wait', j.priority .. '|' .. j.job_type, now - tonumber(j.queued_at))
+  -- A damaged record (written behind the SDK's back) must not fail the whole fetch: the
+  -- worker fails that one job as corrupt (see _records.py) and runs the rest.
+  local attempt = (tonumber(j.attempt) or 0) + 1
+  local queued_at = tonumber(j.queued_at)
+  if queued_at then
+    sample('wait', j.priority .. '|' .. j.job_type, now - queued_at)
   end
   set_status(j, 'processing', now, {'started_at', stamp(now), 'worker_id', worker,
     'progress', '0', 'attempt', int(attempt)})
@@ -289,10 +292,12 @@ local function claim(j, worker, now)
   emit(j, 'started', now, '0')
 
   local raw = j.depends_on
-  local result = {'ok', attempt, j.job_type, j.input, j.title or '', raw or '[]', j.retry_count,
-    j.max_retries}
-  if raw and raw ~= '' and raw ~= '[]' then
-    for _, d in ipairs(cjson.decode(raw)) do
+  local result = {'ok', attempt, j.job_type, j.input or '', j.title or '', raw or '[]',
+    j.retry_count or '', j.max_retries or ''}
+  local decoded, deps = false, nil
+  if raw and raw ~= '' and raw ~= '[]' then decoded, deps = pcall(cjson.decode, raw) end
+  if decoded and type(deps) == 'table' then
+    for _, d in ipairs(deps) do
       local dv = redis.call('HMGET', k_job(d), 'output', 'title')
       table.insert(result, d)
       table.insert(result, dv[1] or '')

@@ -3,7 +3,7 @@
 -- of separate arguments costs more than the writes themselves):
 --   write: [jobs, batches] with jobs [[id, user_id, job_type, priority ('' = the tier's),
 --          input_json, max_retries, estimated ('' = none), title, batch_id, [dep ids...],
---          dep ids as JSON], ...] and batches {batch_id: {field: value, ...}, ...}: batch
+--          dep ids as JSON, blob sha ('' = none)], ...] and batches {batch_id: {field: value, ...}, ...}: batch
 --          metadata, written in the same step as the jobs
 --   check (validate only, before a batch written in several calls):
 --          [[ids...], [dep ids outside the batch...], [[job number, user_id, priority], ...]]
@@ -70,8 +70,25 @@ local function check(doc)
 end
 
 -- Jobs stay the arrays cjson made (fields by position, as above): no table per job.
-local ID, USER, TYPE, REQUESTED, INPUT, RETRIES, ESTIMATED, TITLE, BATCH, DEPS, DEPS_JSON =
-  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+local ID, USER, TYPE, REQUESTED, INPUT, RETRIES, ESTIMATED, TITLE, BATCH, DEPS, DEPS_JSON, BLOB =
+  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+
+-- A stored input must still be there: its client holds a lease on it (blobs.lua), or
+-- another job or an upload holds it, and no cleanup is deleting it.
+local function blobs_gone(jobs)
+  local now = string.format('%d', math.floor(now_s() * 1000))
+  for _, a in ipairs(jobs) do
+    local sha = a[BLOB]
+    if sha and sha ~= '' then
+      local held = redis.call('SCARD', k_blob_refs(sha)) > 0
+        or #redis.call('ZRANGEBYSCORE', k_blob_leases(sha), now, '+inf', 'LIMIT', 0, 1) > 0
+      if not held or redis.call('EXISTS', k_blob_deleting(sha)) == 1 then
+        return refuse('BLOB', sha)
+      end
+    end
+  end
+  return nil
+end
 
 -- Every job's priority, or an error reply: the checks of check(), for one write call.
 local function validate(jobs)
@@ -95,6 +112,8 @@ local function validate(jobs)
   end
   local unknown = missing(outside)
   if #unknown > 0 then return nil, refuse('UNKNOWN', table.concat(unknown, ',')) end
+  local err = blobs_gone(jobs)
+  if err then return nil, err end
   return priorities
 end
 
@@ -161,6 +180,10 @@ local function write(jobs, batches)
       'input', a[INPUT], 'title', a[TITLE], 'depends_on', a[DEPS_JSON], 'id', j.id,
       'progress', '0', 'updated_at', created, 'estimated_duration', a[ESTIMATED],
       'pending', int(pending))
+    if a[BLOB] and a[BLOB] ~= '' then
+      redis.call('HSET', k_job(j.id), 'blob', a[BLOB])
+      redis.call('SADD', k_blob_refs(a[BLOB]), j.id)
+    end
     if status == 'skipped' then
       redis.call('HSET', k_job(j.id), 'completed_at', created, 'error_message',
         broken_reason(broken, status_of[broken]))

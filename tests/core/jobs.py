@@ -1,7 +1,10 @@
 """Controllable processors for worker tests, plugged in through ``processor_overrides``.
 
 Each reads a small JSON instruction from a text job's ``content``, so a test states what
-the job should do: sleep, fail permanently, fail transiently N times, or succeed.
+the job should do: sleep, fail permanently, fail transiently N times, or succeed. With
+``markers`` (a folder), each run leaves ``run-<n>.started`` (its pid and start time) when it
+begins and ``run-<n>.ended`` (``completed`` or the exception's name, and the time) when it
+ends, for tests to wait on.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from eduscribe_sdk.errors import PermanentError, TransientError
 
 def scripted(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     plan = json.loads(input_data["content"])
+    if plan.get("markers"):  # a test waits on these files instead of sleeping
+        return _marked(plan, input_data, ctx)
     counter = plan.get("counter")
     attempt = 1
     if counter:
@@ -76,3 +81,27 @@ OVERRIDES = {"text_notes": "tests.core.jobs:scripted"}
 def plan(**instructions: Any) -> dict[str, Any]:
     """``input_data`` for a scripted text job."""
     return {"content": json.dumps(instructions)}
+
+
+def _marked(plan: dict[str, Any], input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
+    import os  # here, not at the top: other helpers of this module import it too
+
+    folder = Path(plan.pop("markers"))
+    folder.mkdir(parents=True, exist_ok=True)
+    run = 1 + len(list(folder.glob("run-*.started")))
+    _write(folder / f"run-{run}.started", f"{os.getpid()} {time.time()}")
+    outcome = "completed"
+    try:
+        return scripted({**input_data, "content": json.dumps(plan)}, ctx)
+    except BaseException as e:
+        outcome = type(e).__name__
+        raise
+    finally:
+        _write(folder / f"run-{run}.ended", f"{outcome} {time.time()}")
+
+
+def _write(path: Path, text: str) -> None:
+    # Written whole, then renamed: a waiting test never reads a half-written file.
+    partial = path.with_suffix(".partial")
+    partial.write_text(text)
+    partial.replace(path)

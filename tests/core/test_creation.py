@@ -68,27 +68,28 @@ def test_a_refused_job_anywhere_in_a_big_batch_leaves_nothing(store: Store) -> N
 
 def test_an_input_json_cannot_encode_fails_a_big_batch_before_any_call(store: Store) -> None:
     bad = JobSpec(job_type=JobType.TEXT_NOTES, input_data={"content": object()}, user_id="u", id="bad")
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidInputError, match=r"input_data\.content: object is not a JSON type"):
         store.create_jobs([*chain(MANY), bad])
     assert store.count() == 0
     # The guarantee is an order, not luck: no script call at all is made before the failure
     # (the script runner here records calls; it never answers for Redis).
     calls: list[str] = []
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidInputError):
         create_jobs(lambda mode, document: calls.append(mode) or "", [*chain(MANY), bad])
     assert calls == []
 
 
 def test_inputs_keep_what_json_can_encode_and_json_refuses_what_it_refused(store: Store) -> None:
     """Inputs are serialised with orjson, falling back to json: an integer beyond 64 bits
-    (orjson refuses it) is kept exactly; a datetime (orjson could encode it) is still refused."""
+    (orjson refuses it) is kept exactly; a datetime (orjson could encode it) is refused as
+    bad input, before anything is written."""
     from datetime import UTC, datetime
 
     big = JobSpec(job_type=JobType.TEXT_NOTES, input_data={"content": "é", "n": 2**70}, user_id="u", id="big")
     store.create_jobs([big])
     assert store.get("big").input_data == {"content": "é", "n": 2**70}
     when = JobSpec(job_type=JobType.TEXT_NOTES, input_data={"at": datetime.now(UTC)}, user_id="u", id="when")
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidInputError, match=r"input_data\.at"):
         store.create_jobs([when])
     assert store.count() == 1
 

@@ -101,3 +101,38 @@ def _no_leftover_servers(tmp_path: Path) -> None:
     yield
     for proc in redis_servers_for(tmp_path):
         proc.kill()
+
+
+def test_the_embedded_server_does_not_outlive_a_killed_starter(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    # Given: a process that started an embedded server (a `validate` that hangs, say)
+    home = tmp_path / "home"
+    script = "from eduscribe_sdk import Client; c = Client(workers=0); print('ready', flush=True); input()"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("EDUSCRIBE_", "WORKER_"))}}
+    env |= {"EDUSCRIBE_HOME": str(home), "PYTHONPATH": str(REPO)}
+    starter = subprocess.Popen(
+        [sys.executable, "-c", script], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=REPO
+    )
+    try:
+        assert starter.stdout is not None and starter.stdout.readline().strip() == b"ready"
+        servers = redis_servers_for(home)
+        assert len(servers) == 1
+
+        # When: it is killed without a chance to clean up
+        starter.send_signal(signal.SIGKILL)
+        starter.wait(timeout=10)
+
+        # Then: its server goes away within a few seconds (data saved, URL file removed)
+        _, alive = psutil.wait_procs(servers, timeout=10)
+        assert alive == [], "the embedded server outlived the process that started it"
+        assert not (home / "redis.url").exists()
+    finally:
+        if starter.poll() is None:
+            starter.kill()
+        for server in redis_servers_for(home):
+            server.kill()

@@ -95,6 +95,9 @@ ACTIONS: dict[str, Callable[[Case], None]] = {
         WORKER, host="h", pid=1, threads=1, started_at=0.0, held=[], grace_s=0
     ),
     "worker leaves": lambda c: c.store.leave(WORKER),
+    "reconcile after a restart": lambda c: c.store.reconcile(
+        WORKER, [(c.job, c.attempt + 1)], [(c.job, max(c.attempt, 1))]
+    ),
     "dependency completes": lambda c: _dependency(c, "complete"),
     "dependency fails": lambda c: _dependency(c, "fail"),
     "dependency cancelled": lambda c: _quietly(lambda: c.store.cancel(c.parent)),

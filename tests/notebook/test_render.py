@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -68,15 +67,13 @@ def test_a_table_that_fits_has_no_summary_line() -> None:
     assert progress_header_text(ProgressModel([])) == "no jobs"
 
 
-def test_a_burst_of_events_for_a_thousand_jobs_is_cheap() -> None:
+def test_a_burst_of_events_for_a_thousand_jobs_finishes_the_model() -> None:
     model = ProgressModel([record(f"j{i}", queue_position=i) for i in range(1000)])
     burst = [event(f"j{i}", JobStatus.PROCESSING, p, at=1 + p / 100) for p in (0, 50) for i in range(1000)]
     burst += [event(f"j{i}", JobStatus.COMPLETED, 100, at=3) for i in range(1000)]
-    started = time.perf_counter()
-    model.apply_events(burst)
+    model.apply_events(burst)  # its time: benchmarks/bench_notebook.py
     progress_table_html(model)
     progress_table_text(model)
-    assert time.perf_counter() - started < 0.5
     assert model.finished
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,7 @@ def test_registered_as_file_notes() -> None:
 
 def test_german_lecture_notes(shared_data: Path) -> None:
     ctx = LocalContext()
-    start = time.perf_counter()
     output = process_file(_input(shared_data / GERMAN_PDF), ctx)
-    elapsed = time.perf_counter() - start
     assert output["language"] == "de"
     assert output["title"] == "Geometrie und Topologie"
     assert output["source"] == {
@@ -51,8 +48,7 @@ def test_german_lecture_notes(shared_data: Path) -> None:
     assert percents == sorted(percents) and percents[-1] == 100.0
     extraction = [p for p in percents if p <= 70.0]
     assert len(extraction) >= 50  # reported as the pages go by, not in one jump
-    # Measured 4.5 s here (3.5 s extraction + notes); the spec's budget is 10 s on 2 cores.
-    assert elapsed < 30, f"117-page PDF to notes took {elapsed:.1f} s"
+    # The time it takes (budget 10 s on 2 cores) is a benchmark figure: bench_processors.py.
 
 
 def test_docx_with_quiz_and_job_title(shared_data: Path) -> None:
@@ -126,12 +122,10 @@ def test_note_source_carries_options_and_dependencies(
 
 def test_cancellation_mid_document(shared_data: Path) -> None:
     ctx = LocalContext(cancel_after=30.0)
-    start = time.perf_counter()
     with pytest.raises(JobCancelled):
         process_file(_input(shared_data / GERMAN_PDF), ctx)
     last = ctx.reports[-1][0]
     assert 30.0 <= last < 32.0  # stopped right at the page that crossed the mark
-    assert time.perf_counter() - start < 20
 
 
 def test_encrypted_pdf_via_password_option(shared_data: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -99,17 +98,14 @@ def test_metadata_title(shared_data: Path) -> None:
     assert "self-locking nuts" in document.text
 
 
-def test_large_german_pdf_is_fast_and_clean(shared_data: Path) -> None:
-    start = time.perf_counter()
+def test_large_german_pdf_is_clean(shared_data: Path) -> None:
+    # Its speed is a benchmark figure (benchmarks/bench_processors.py, "PDF 117 pages").
     document = extract_document(shared_data / "documents/pdf/large/geotopo_lecture_notes_de_117p.pdf")
-    elapsed = time.perf_counter() - start
     assert document.pages == 117
     assert document.title == "Geometrie und Topologie"
     assert "Topologische Räume" in document.text
     # Ligatures are resolved ("oﬀen" would defeat word counts and language detection).
     assert "ﬀ" not in document.text and "offen" in document.text
-    # Measured 3.5 s here; the bound only catches pathological regressions on slow CI machines.
-    assert elapsed < 30, f"117 pages took {elapsed:.1f} s"
 
 
 def test_progress_is_throttled_on_long_documents(tmp_path: Path) -> None:

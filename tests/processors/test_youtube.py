@@ -618,7 +618,8 @@ def test_processor_end_to_end_with_the_offline_note_generator(yt: responses.Requ
 
 
 def test_an_offline_worker_fails_at_once_instead_of_retrying_for_minutes() -> None:
-    """A real failed name lookup (RFC 6761: .invalid never resolves) is permanent."""
+    """A failed name lookup is permanent (the test suite blocks lookups off loopback, see
+    tests/netguard.py; .invalid never resolves anyway, RFC 6761)."""
     import requests
 
     from eduscribe_sdk._config import Settings

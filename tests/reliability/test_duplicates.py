@@ -31,6 +31,24 @@ def runs(counter: Path) -> int:
     return int(counter.read_text()) if counter.exists() else 0
 
 
+def run_ended_at(markers: Path, run: int) -> float | None:
+    """When the scripted processor's run ``run`` ended (its marker), if it ended by itself."""
+    ended = markers / f"run-{run}.ended"
+    return float(ended.read_text().split()[1]) if ended.exists() else None
+
+
+def run_over(markers: Path, run: int) -> bool:
+    """Run ``run`` ended, or the process it ran in is gone (killed)."""
+    if run_ended_at(markers, run) is not None:
+        return True
+    pid = int((markers / f"run-{run}.started").read_text().split()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
 @pytest.fixture
 def scripted_settings(fast_settings: Settings) -> Settings:
     return replace(fast_settings, processor_overrides=OVERRIDES)
@@ -118,10 +136,12 @@ def test_two_workers_racing_to_claim_the_same_jobs_one_wins_each(
 def test_worker_frozen_mid_job_and_resumed_does_not_store_a_second_result(
     bare_client: Client, spawn_worker: Callable[..., WorkerProcess], tmp_path: Path
 ) -> None:
-    counter = tmp_path / "runs"
+    counter, markers = tmp_path / "runs", tmp_path / "markers"
     # Given: worker A runs a job, and worker B is idle
     a = spawn_worker(threads=1, name="a")
-    job = bare_client.create_job("text_notes", plan(counter=str(counter), sleep=4, steps=40))
+    job = bare_client.create_job(
+        "text_notes", plan(counter=str(counter), sleep=4, steps=40, markers=str(markers))
+    )
 
     def a_is_running_the_processor() -> bool:
         # Progress comes after the processor counted its attempt; freezing A before that
@@ -140,9 +160,15 @@ def test_worker_frozen_mid_job_and_resumed_does_not_store_a_second_result(
     finally:
         os.killpg(a.process.pid, signal.SIGCONT)
     record = bare_client.wait(job.id, timeout=60)
-    time.sleep(1)  # A's stale attempt ends within this (it polls progress every 0.1 s)
+    wait_for(lambda: run_over(markers, 1), 30, "worker a's stale attempt to end")
 
-    # Then: one completion, from B's attempt; A's late result was dropped, A still lives
+    # Then: A's run did not go on once B had the job (it stops at its next progress report,
+    # or is killed; a run that carried on would overlap B's by seconds)...
+    a_ended = run_ended_at(markers, 1) or time.time()
+    b_started = float((markers / "run-2.started").read_text().split()[1])
+    assert a_ended - b_started < 2.0, "worker a's stale attempt kept running"
+    assert (markers / "run-2.ended").read_text().split()[0] == "completed"
+    # ... one completion, from B's attempt; A's late result was dropped, A still lives
     assert b.owns(record.worker_id) and record.output_data["attempt"] == 2  # type: ignore[index]
     kinds = events_by_job(bare_client._store)[job.id]
     assert kinds.count("completed") == 1 and kinds.count("requeued") == 1

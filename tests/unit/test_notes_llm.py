@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,78 +10,9 @@ from eduscribe_sdk._config import Settings
 from eduscribe_sdk._notes import NoteSource, generate_notes, merge_course_notes
 from eduscribe_sdk._notes import llm as llm_module
 from eduscribe_sdk.errors import PermanentError, TransientError
+from tests.fake_openai import API_KEY, DUCK, FakeOpenAI, Reply, server
 
-RECORDINGS = Path(__file__).resolve().parents[1] / "recordings" / "openai"
-API_KEY = "sk-test-secret-key-0123456789"
-DUCK = (
-    "Duck is the common name for numerous species of waterfowl in the family Anatidae. "
-    "Ducks are mostly aquatic birds, and may be found in both fresh water and sea water. "
-    "A male duck is called a drake. Dabbling ducks feed on the surface of water."
-)
-
-
-@dataclass
-class Reply:
-    recording: str
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-@dataclass
-class FakeOpenAI:
-    url: str
-    replies: list[Reply] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    auth_headers: list[str] = field(default_factory=list)
-
-    def settings(self, **overrides: Any) -> Settings:
-        return Settings(
-            openai_api_key=API_KEY, openai_base_url=self.url, llm_model="gpt-4o-mini", **overrides
-        )
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    state = FakeOpenAI(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            state.requests.append({"path": self.path, "body": json.loads(body)})
-            state.auth_headers.append(self.headers.get("Authorization", ""))
-            if not state.replies:
-                self.send_error(599, "no scripted reply left")
-                return
-            reply = state.replies.pop(0)
-            if reply.delay:
-                time.sleep(reply.delay)
-            payload = (RECORDINGS / reply.recording).read_bytes()
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("x-request-id", f"req_{len(state.requests):04d}")
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (timeout test)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    try:
-        yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+__all__ = ["server"]  # the fixture, imported to be used here
 
 
 def test_success_returns_validated_notes_and_renders_markdown(server: FakeOpenAI) -> None:
@@ -172,11 +96,13 @@ def test_server_error_is_transient(server: FakeOpenAI) -> None:
 
 def test_timeout_is_transient(server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(llm_module, "REQUEST_TIMEOUT_S", 0.3)
-    server.replies = [Reply("notes_en.json", delay=1.5)]
+    server.replies = [Reply("notes_en.json", delay=10)]
     started = time.monotonic()
     with pytest.raises(TransientError, match="did not answer"):
         generate_notes(NoteSource(text=DUCK), settings=server.settings())
-    assert time.monotonic() - started < 1.4
+    # The answer would come after 10 s: the 0.3 s timeout cut the wait (a loose bound, not a
+    # speed target)
+    assert time.monotonic() - started < 8
 
 
 def test_connection_refused_is_transient() -> None:
@@ -263,3 +189,140 @@ def test_token_count_without_bpe_file_is_conservative() -> None:
     text = "word " * 1000
     # whichever counter is active, it must not under-count English by much
     assert llm_module.count_tokens(text) >= 900
+
+
+# --------------------------------------------------------------------------- too long
+
+
+def test_a_cut_off_answer_is_never_used_its_input_is_asked_for_in_halves(server: FakeOpenAI) -> None:
+    # Given a model whose first answer stopped at its output limit, though it still parses
+    halves = llm_module.split_chunks(DUCK, llm_module.count_tokens(DUCK) // 2)
+    assert len(halves) >= 2
+    server.replies = [Reply("cut_off_parseable.json")]
+    server.replies += [Reply("map_part.json") for _ in halves] + [Reply("reduce.json")]
+    seen: list[float] = []
+    # When notes are generated
+    out = llm_module.generate_llm(NoteSource(text=DUCK), settings=server.settings(), progress=seen.append)
+    # Then the cut-off answer was dropped: each half was asked for, then the halves merged
+    users = [r["body"]["messages"][1]["content"] for r in server.requests]
+    assert len(users) == 1 + len(halves) + 1
+    assert DUCK in users[0]
+    for k, (half, user) in enumerate(zip(halves, users[1:-1], strict=True)):
+        assert user.endswith(half) and f"(part {k + 1} of {len(halves)})" in user
+    assert "Merge these partial notes" in users[-1]
+    assert out["title"] == "Ducks (merged)"
+    assert seen == sorted(seen)
+
+
+def test_a_cut_off_answer_for_a_part_that_cannot_be_split_fails_naming_the_limit(
+    server: FakeOpenAI,
+) -> None:
+    server.replies = [Reply("cut_off.json"), Reply("notes_en.json")]
+    with pytest.raises(
+        PermanentError, match=r"cut off at the model's output limit \(finish_reason 'length'\)"
+    ):
+        generate_notes(NoteSource(text="Anatidae"), settings=server.settings())
+    assert len(server.requests) == 1  # the same input would be cut off again: no retry
+
+
+def test_an_input_longer_than_the_context_is_asked_for_in_halves(server: FakeOpenAI) -> None:
+    halves = llm_module.split_chunks(DUCK, llm_module.count_tokens(DUCK) // 2)
+    server.replies = [Reply("error_400_context_length.json", status=400)]
+    server.replies += [Reply("map_part.json") for _ in halves] + [Reply("reduce.json")]
+    out = llm_module.generate_llm(NoteSource(text=DUCK), settings=server.settings())
+    assert len(server.requests) == 1 + len(halves) + 1
+    assert out["title"] == "Ducks (merged)"
+
+
+def test_an_unsplittable_input_longer_than_the_context_fails_with_the_servers_reason(
+    server: FakeOpenAI,
+) -> None:
+    server.replies = [Reply("error_400_context_length.json", status=400)]
+    with pytest.raises(PermanentError) as info:
+        generate_notes(NoteSource(text="Anatidae"), settings=server.settings())
+    message = str(info.value)
+    assert "longer than the model's context (400)" in message
+    assert "maximum context length is 128000 tokens" in message
+    assert len(server.requests) == 1
+
+
+def test_a_cut_off_merge_merges_half_as_many_notes_at_a_time(server: FakeOpenAI) -> None:
+    text = "\n\n".join(f"Paragraph {k}. " + DUCK for k in range(6))
+    n = len(llm_module.split_chunks(text, 150))
+    first, second = n // 2, n - n // 2
+    merges_of_halves = (first > 1) + (second > 1)
+    server.replies = [Reply("map_part.json") for _ in range(n)] + [Reply("cut_off.json")]
+    server.replies += [Reply("reduce.json") for _ in range(merges_of_halves + 1)]
+    out = llm_module.generate_llm(NoteSource(text=text), settings=server.settings(), chunk_tokens=150)
+    merges = [r["body"]["messages"][1]["content"] for r in server.requests[n:]]
+    assert len(merges) == 1 + merges_of_halves + 1
+    assert merges[0].count("This part describes how ducks feed.") == n  # the one cut off
+    assert merges[1].count("This part describes how ducks feed.") == first
+    assert out["title"] == "Ducks (merged)"
+
+
+def test_a_cut_off_course_summary_fails_naming_the_limit(server: FakeOpenAI) -> None:
+    server.replies = [Reply("cut_off_parseable.json")]
+    lecture = {"id": "a", "title": "A", "summary": "Ducks.", "key_points": ["x"], "language": "en"}
+    with pytest.raises(PermanentError, match=r"cut off.*too many lectures"):
+        merge_course_notes(
+            [lecture, {**lecture, "id": "b"}],
+            title="Birds",
+            language="en",
+            generate_quiz=False,
+            prompt=None,
+            settings=server.settings(),
+        )
+
+
+# --------------------------------------------------------------------------- HTTP errors
+
+
+@pytest.mark.parametrize(
+    ("recording", "status", "reason", "hint"),
+    [
+        ("error_403.json", 403, "Country, region, or territory not supported", "lack access"),
+        (
+            "error_404_model.json",
+            404,
+            "The model `gpt-4o-mini` does not exist or you do not have access to it.",
+            "EDUSCRIBE_LLM_MODEL, now 'gpt-4o-mini'",
+        ),
+    ],
+    ids=["403", "404-model"],
+)
+def test_a_refusal_is_permanent_at_once_with_the_servers_reason(
+    server: FakeOpenAI, recording: str, status: int, reason: str, hint: str
+) -> None:
+    server.replies = [Reply(recording, status=status), Reply("notes_en.json")]
+    with pytest.raises(PermanentError) as info:
+        generate_notes(NoteSource(text=DUCK), settings=server.settings())
+    message = str(info.value)
+    assert f"({status})" in message and reason in message and hint in message
+    assert "{'" not in message  # the reason itself, not the error body's repr
+    assert API_KEY not in message
+    assert len(server.requests) == 1  # not retried
+
+
+@pytest.mark.parametrize(
+    ("recording", "status", "reason"),
+    [("error_408.json", 408, "Request timed out."), ("error_409.json", 409, "conflicted with another")],
+    ids=["408", "409"],
+)
+def test_a_timeout_or_conflict_answer_is_retryable(
+    server: FakeOpenAI, recording: str, status: int, reason: str
+) -> None:
+    server.replies = [Reply(recording, status=status, headers={"retry-after-ms": "750"})]
+    with pytest.raises(TransientError) as info:
+        generate_notes(NoteSource(text=DUCK), settings=server.settings())
+    assert f"({status})" in str(info.value) and reason in str(info.value)
+    assert info.value.retry_after == 0.75
+    assert len(server.requests) == 1  # the job queue retries, with back-off
+
+
+def test_retry_after_ms_is_preferred_to_retry_after(server: FakeOpenAI) -> None:
+    headers = {"retry-after-ms": "1500", "Retry-After": "20"}
+    server.replies = [Reply("error_429.json", status=429, headers=headers)]
+    with pytest.raises(TransientError) as info:
+        generate_notes(NoteSource(text=DUCK), settings=server.settings())
+    assert info.value.retry_after == 1.5

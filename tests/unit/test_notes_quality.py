@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import re
-import time
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -465,13 +464,5 @@ def test_exam_prompt_puts_key_terms_first(course: dict[str, tuple[str, dict[str,
     assert exam["summary"] == plain["summary"]
 
 
-def test_quality_checks_stay_fast(shared_data: Path) -> None:
-    text = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted((shared_data / "text").glob("*")))
-    words = text.split(" ")
-    ten_k = " ".join(words[: len(words) * 10_000 // len(text.split())])
-    _notes("Warm up the language detector and pysbd.")
-    started = time.perf_counter()
-    _notes(ten_k, generate_quiz=True)
-    elapsed = time.perf_counter() - started
-    print(f"\noffline notes for {len(ten_k.split()):,} words: {elapsed:.2f} s")
-    assert elapsed < 3.0  # the target is < 1 s on 2 cores; the bound leaves room for a busy CI host
+# How fast 10,000 words become notes (target < 1 s on 2 cores, with and without a quiz) is a
+# benchmark figure: benchmarks/bench_processors.py.
