@@ -58,7 +58,9 @@ class ChildContext:
     settings: Settings
     dependencies: Sequence[Mapping[str, Any]]
     conn: Connection = field(repr=False)
-    _last: int = -1
+    # The claim stored 0 %: a processor's opening progress(0) would cost a round trip for
+    # nothing (the parent checks for cancellation on its own clock anyway).
+    _last: int = 0
 
     def progress(self, percent: float, message: str | None = None) -> None:
         value = max(0, min(100, int(percent)))
