@@ -334,7 +334,7 @@ def test_a_failed_store_leaves_nothing_behind_and_keeps_its_error(
             client.upload(lecture)
         assert client.list_jobs() == []
     # A blob URL that cannot work is a ConfigError naming the variable
-    for url in ("ftp://host/x", "s3://bucket/p?endpoint_url=not a url", "s3://bucket/p?colour=blue"):
+    for url in ("ftp://host/x", "s3://bucket/p?endpoint_url=not a url", "s3://bucket/p?colour=blue", "blobs"):
         bad = replace(fast_settings, blob_url=url)
         with (
             Client(redis_url, user_id="tester", workers=0, settings=bad) as client,
