@@ -205,6 +205,8 @@ def check_local_file(
         raise InvalidInputError(f"file not found: {path}", field=field) from None
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}", field=field) from None
+    except ValueError:  # a lone surrogate: no file system can encode the name
+        raise InvalidInputError(f"not a valid file path: {path!r}", field=field) from None
     if not stat.S_ISREG(info.st_mode):
         kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
         raise InvalidInputError(f"not a regular file ({kind}): {path}", field=field)

@@ -263,6 +263,10 @@ def test_non_regular_files_are_refused_without_opening_them(bare_client: Client,
             error = _within(10, call)
             assert isinstance(error, InvalidInputError), error
             assert kind in str(error) and str(path) in str(error)
+    # A name no file system can encode is bad input too, not a UnicodeEncodeError
+    for call in (lambda: bare_client.submit_file("\ud800.pdf"), lambda: bare_client.upload("\ud800.pdf")):
+        with pytest.raises(InvalidInputError, match="not a valid file path"):
+            call()
     assert bare_client.list_jobs() == []
 
 
