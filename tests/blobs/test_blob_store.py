@@ -384,3 +384,16 @@ def test_a_refused_creation_leaves_nothing_behind(bare_client: Client, lecture: 
         bare_client.submit_file(lecture, priority="urgent")
     assert store.has(kept.record.input_data["blob"])
     assert bare_client._store.blob_candidates() == []
+
+
+def test_file_names_that_are_not_utf8_become_text(bare_client: Client, tmp_path: Path) -> None:
+    # Given a file whose name holds a byte that is not UTF-8 (Linux allows any bytes)
+    raw = os.fsencode(tmp_path) + b"/lecture-\xff.txt"
+    with open(raw, "wb") as handle:
+        handle.write(LECTURE.encode())
+    # When it is submitted, and uploaded under a name with a lone surrogate
+    job = bare_client.submit_file(os.fsdecode(raw))
+    upload = bare_client.upload(LECTURE.encode(), filename="notes-\ud800.txt")
+    # Then both are stored with the offending part replaced
+    assert job.record.input_data["filename"] == "lecture-\ufffd.txt"
+    assert bare_client._inputs.upload_info(upload)["filename"].startswith("notes-\ufffd")
