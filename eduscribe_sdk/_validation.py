@@ -289,7 +289,10 @@ def check_spec(spec: JobSpec) -> None:
     check_ids(spec.depends_on, "depends_on")
     if not isinstance(spec.input_data, Mapping):
         raise InvalidInputError("must be an object (a dict)", field="input_data")
-    check_json(spec.input_data, "input_data")
+    # A local path never reaches Redis: the file is stored and its blob reference written
+    # instead (_inputs.py), and check_local_file checks it there; a name whose bytes are not
+    # UTF-8 is a real file, reaching Python with surrogate escapes.
+    check_json({k: v for k, v in spec.input_data.items() if k != "path"}, "input_data")
 
 
 def _check_options(job_type: JobType, raw: object) -> dict[str, Any]:
@@ -365,6 +368,13 @@ def check_local_file(
         raise InvalidInputError("must be a file path", field=field)
     if "\0" in str(value):
         raise InvalidInputError("a file path cannot contain NUL", field=field)
+    if len(str(value)) > MAX_PATH_CHARS:
+        # Before the file system sees it: a name too long is an OSError, not "not found".
+        raise InvalidInputError(
+            f"is {len(str(value)):,} characters; the limit is {MAX_PATH_CHARS:,}", field=field
+        )
+    # No check_string here: a name with bytes that are not UTF-8 reaches Python with
+    # surrogate escapes and is a real file; a lone surrogate fails in realpath below.
     path = Path(value).expanduser()
     try:
         real = Path(os.path.realpath(path))
@@ -437,9 +447,6 @@ def normalize_input(
             result["uploadId"] = _check_upload_id(input_data["uploadId"])
         else:
             path = input_data.get("path")
-            if isinstance(path, str | Path):
-                # Before the file system sees it: a name too long is OSError, not "not found".
-                check_string(str(path), "path", limit=MAX_PATH_CHARS)
             result["path"] = str(check_local_file(path, max_bytes=max_file_bytes, roots=file_roots))
     elif kind is JobType.YOUTUBE_NOTES:
         url, video_id = input_data.get("youtubeUrl"), input_data.get("videoId")
