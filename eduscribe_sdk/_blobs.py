@@ -250,7 +250,11 @@ def _open(location: str) -> BlobStore:
             f"unsupported blob store {scheme!r}: use a folder path, file:// or s3://",
             setting="EDUSCRIBE_BLOB_URL",
         )
-    return FolderBlobStore(Path(location).expanduser())
+    root = Path(location).expanduser()
+    if not root.is_absolute():
+        # Relative to what? Each process's working directory would give another folder.
+        raise ConfigError(f"{location!r} is not an absolute path", setting="EDUSCRIBE_BLOB_URL")
+    return FolderBlobStore(root)
 
 
 def sha256_file(path: Path) -> str:

@@ -144,7 +144,7 @@ class Inputs:
         except BaseException:
             staged.unlink(missing_ok=True)
             raise
-        return Staged(staged, digest.hexdigest(), size, filename)
+        return Staged(staged, digest.hexdigest(), size, _text(filename))
 
     # --- storing -------------------------------------------------------------------------
     def lease(self, token: str, digests: Sequence[str]) -> None:
@@ -255,7 +255,7 @@ class Inputs:
         elif isinstance(source, str | os.PathLike):
             staged = self.stage_path(os.fspath(source), field="source")
             if filename is not None:
-                staged = replace(staged, filename=_upload_name(filename))
+                staged = replace(staged, filename=_text(_upload_name(filename)))
         else:
             raise InvalidInputError(f"must be a path or bytes, got {type(source).__name__}", field="source")
         token, upload_id = uuid.uuid4().hex, uuid.uuid4().hex
@@ -291,6 +291,16 @@ class Inputs:
         if deleted:
             log.info("cleanup deleted %d stored input(s) no job needs", deleted)
         return deleted
+
+
+def _text(name: str) -> str:
+    """A file name as valid UTF-8 text: bytes a name held that are not UTF-8 (os gives them
+    as lone surrogates, which neither Redis nor JSON can carry) become U+FFFD."""
+    try:
+        data = name.encode("utf-8", "surrogateescape")  # the bytes the name had on disk
+    except UnicodeEncodeError:
+        data = name.encode("utf-8", "surrogatepass")  # a surrogate typed in, not from disk
+    return data.decode("utf-8", "replace")
 
 
 def _upload_name(filename: object) -> str:

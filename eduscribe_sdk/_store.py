@@ -217,9 +217,10 @@ class Store:
             self.settle(worker_id, self._corrupt_failure(worker_id, reply[1], exc))
             return None
 
-    def report_progress(self, job_id: str, attempt: int, percent: int) -> str:
-        """'ok', 'cancelled' (stop now) or 'stale' (this attempt no longer owns the job)."""
-        return str(self._call("progress", [job_id, attempt, max(0, min(100, percent))]))
+    def report_progress(self, job_id: str, attempt: int, percent: int, worker_id: str = "") -> str:
+        """'ok', 'cancelled' (stop now) or 'stale' (this attempt no longer owns the job; with
+        ``worker_id``, also when another worker claimed an attempt of the same number)."""
+        return str(self._call("progress", [job_id, attempt, max(0, min(100, percent)), worker_id]))
 
     def complete(self, job_id: str, worker_id: str, attempt: int, output: Mapping[str, Any]) -> bool:
         return self.settle(worker_id, completion(job_id, attempt, output))

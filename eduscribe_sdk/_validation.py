@@ -368,17 +368,22 @@ def check_local_file(
     path = Path(value).expanduser()
     try:
         real = Path(os.path.realpath(path))
-        # Roots first: outside them, whether a file exists is none of the caller's business.
-        if roots and not any(real == root or root in real.parents for root in roots):
-            raise InvalidInputError(
-                f"{path} is outside the folders EDUSCRIBE_FILE_ROOTS allows ({':'.join(map(str, roots))})",
-                field=field,
-            )
+    except ValueError:  # a lone surrogate: no file system can encode the name
+        raise InvalidInputError(f"not a valid file path: {str(path)!r}", field=field) from None
+    # Roots first: outside them, whether a file exists is none of the caller's business.
+    if roots and not any(real == root or root in real.parents for root in roots):
+        raise InvalidInputError(
+            f"{path} is outside the folders EDUSCRIBE_FILE_ROOTS allows ({':'.join(map(str, roots))})",
+            field=field,
+        )
+    try:
         info = os.stat(real)
     except FileNotFoundError:
         raise InvalidInputError(f"file not found: {path}", field=field) from None
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}", field=field) from None
+    except ValueError:
+        raise InvalidInputError(f"not a valid file path: {str(path)!r}", field=field) from None
     if not stat.S_ISREG(info.st_mode):
         kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
         raise InvalidInputError(f"not a regular file ({kind}): {path}", field=field)

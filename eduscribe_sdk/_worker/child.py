@@ -16,6 +16,8 @@ to stop this child (its memory may be in a bad state after a ``MemoryError``).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import pickle
 import resource
@@ -56,7 +58,9 @@ class ChildContext:
     settings: Settings
     dependencies: Sequence[Mapping[str, Any]]
     conn: Connection = field(repr=False)
-    _last: int = -1
+    # The claim stored 0 %: a processor's opening progress(0) would cost a round trip for
+    # nothing (the parent checks for cancellation on its own clock anyway).
+    _last: int = 0
 
     def progress(self, percent: float, message: str | None = None) -> None:
         value = max(0, min(100, int(percent)))
@@ -147,12 +151,27 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 def _limit_memory(limit_mb: int) -> None:
-    """The soft address-space limit of this process; the hard limit stays, so it can change."""
+    """The soft address-space limit of this process; the hard limit stays, so it can change.
+
+    RLIMIT_AS counts address space reserved, not memory used: glibc reserves 64 MB per malloc
+    arena, one arena per thread up to 8 per core, so a processor with many threads (speech
+    recognition) on a large machine could reach the limit with little memory in use. The
+    child keeps to a few arenas (``mallopt(M_ARENA_MAX)``) before any limit applies.
+    """
+    _few_malloc_arenas()
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     soft = hard if limit_mb <= 0 else limit_mb * _MB
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+_M_ARENA_MAX = -8
+
+
+def _few_malloc_arenas() -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to tune
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 4)
 
 
 def _watch_worker(worker_pid: int) -> None:

@@ -87,7 +87,9 @@ class JobLifecycle(Middleware):
             return self._persist(lambda: store.start(message.message_id, worker_id), what="start a job")
         # A claim that sat here long (a stalled process) may have been taken over since.
         if time.monotonic() - message.fetched_at > self.runtime.settings.heartbeat_timeout_s / 2:
-            verdict = self._persist(lambda: store.report_progress(claim.id, claim.attempt, 0), what="check")
+            verdict = self._persist(
+                lambda: store.report_progress(claim.id, claim.attempt, 0, worker_id), what="check"
+            )
             return claim if verdict == "ok" else None
         return claim
 

@@ -70,7 +70,7 @@ class JobRun:
 
     def _report(self, percent: int) -> None:
         try:
-            verdict = self.store.report_progress(self.job_id, self.started.attempt, percent)
+            verdict = self.store.report_progress(self.job_id, self.started.attempt, percent, self.worker_id)
         except RedisUnavailableError as exc:
             # Progress is advice: an outage must not fail (and so re-run) the job; see outage.py.
             self._outage.failed(self.job_id, exc)

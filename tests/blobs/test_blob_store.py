@@ -263,6 +263,10 @@ def test_non_regular_files_are_refused_without_opening_them(bare_client: Client,
             error = _within(10, call)
             assert isinstance(error, InvalidInputError), error
             assert kind in str(error) and str(path) in str(error)
+    # A name no file system can encode is bad input too, not a UnicodeEncodeError
+    for call in (lambda: bare_client.submit_file("\ud800.pdf"), lambda: bare_client.upload("\ud800.pdf")):
+        with pytest.raises(InvalidInputError, match="not a valid file path"):
+            call()
     assert bare_client.list_jobs() == []
 
 
@@ -334,7 +338,7 @@ def test_a_failed_store_leaves_nothing_behind_and_keeps_its_error(
             client.upload(lecture)
         assert client.list_jobs() == []
     # A blob URL that cannot work is a ConfigError naming the variable
-    for url in ("ftp://host/x", "s3://bucket/p?endpoint_url=not a url", "s3://bucket/p?colour=blue"):
+    for url in ("ftp://host/x", "s3://bucket/p?endpoint_url=not a url", "s3://bucket/p?colour=blue", "blobs"):
         bad = replace(fast_settings, blob_url=url)
         with (
             Client(redis_url, user_id="tester", workers=0, settings=bad) as client,
@@ -380,3 +384,16 @@ def test_a_refused_creation_leaves_nothing_behind(bare_client: Client, lecture: 
         bare_client.submit_file(lecture, priority="urgent")
     assert store.has(kept.record.input_data["blob"])
     assert bare_client._store.blob_candidates() == []
+
+
+def test_file_names_that_are_not_utf8_become_text(bare_client: Client, tmp_path: Path) -> None:
+    # Given a file whose name holds a byte that is not UTF-8 (Linux allows any bytes)
+    raw = os.fsencode(tmp_path) + b"/lecture-\xff.txt"
+    with open(raw, "wb") as handle:
+        handle.write(LECTURE.encode())
+    # When it is submitted, and uploaded under a name with a lone surrogate
+    job = bare_client.submit_file(os.fsdecode(raw))
+    upload = bare_client.upload(LECTURE.encode(), filename="notes-\ud800.txt")
+    # Then both are stored with the offending part replaced
+    assert job.record.input_data["filename"] == "lecture-\ufffd.txt"
+    assert bare_client._inputs.upload_info(upload)["filename"].startswith("notes-\ufffd")

@@ -69,3 +69,15 @@ def test_a_claim_older_than_the_one_before_is_not_taken(store: Store) -> None:
     _create(store, "g")
     assert store.reconcile(W, [("g", 3)], [("g", 3)]) == []
     assert store.get("g").status is JobStatus.QUEUED
+
+
+def test_a_run_whose_lost_claim_another_worker_took_is_told_to_stop(store: Store) -> None:
+    # Given: Redis lost w1's claim (attempt 1) and w2 has claimed the job since: attempt 1 too
+    _create(store, "h")
+    assert store.start("h", "w2") is not None
+
+    # Then: w1's progress report is answered "stale" (its run stops), w2's is not
+    assert store.report_progress("h", 1, 10, W) == "stale"
+    assert store.report_progress("h", 1, 20, "w2") == "ok"
+    assert store.reconcile(W, [("h", 1)], []) == []
+    assert store.get("h").worker_id == "w2"

@@ -61,7 +61,10 @@ try:
     outcome = ["none", ""]
 except BaseException as exc:
     outcome = [type(exc).__name__, str(exc)]
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries a parent's peak RSS across fork and exec into
+# ru_maxrss, so under a big pytest process that figure says nothing about this one.
+hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
+peak_mb = int(hwm.split()[1]) / 1024
 print(json.dumps([*outcome, peak_mb]))
 """
     done = subprocess.run(

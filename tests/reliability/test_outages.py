@@ -41,10 +41,10 @@ class CountingStore(Store):
 
     attempts: list[tuple[float, float]]
 
-    def report_progress(self, job_id: str, attempt: int, percent: int) -> str:
+    def report_progress(self, job_id: str, attempt: int, percent: int, worker_id: str = "") -> str:
         started = time.monotonic()
         try:
-            return super().report_progress(job_id, attempt, percent)
+            return super().report_progress(job_id, attempt, percent, worker_id)
         finally:
             self.attempts.append((started, time.monotonic()))
 
