@@ -33,7 +33,7 @@ class InProcessWorker:
 
     def start(self) -> None:
         with _boot_lock:
-            # TimeLimit's watchdog starts on "process_boot"; each broker needs it once.
+            # dramatiq's CLI emits "process_boot" once per process; middleware may start on it.
             if id(self.broker) not in _process_booted:
                 self.broker.emit_after("process_boot")
                 _process_booted.add(id(self.broker))

@@ -24,12 +24,14 @@ process with threads can copy locks held by other threads).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing
 import os
 import signal
 import threading
 import time
+import weakref
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -54,6 +56,18 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["eduscribe_sdk._worker.child", "eduscribe_sdk._processors.text"])
 
 
+#: Every child of this process: an exit that skipped the worker's shutdown (dramatiq's "exit
+#: now" on a second SIGTERM) must not wait in multiprocessing's exit hook for a child that is
+#: busy with a job and ignores SIGTERM.
+_ALIVE: weakref.WeakSet[ChildProcess] = weakref.WeakSet()
+
+
+@atexit.register  # registered after multiprocessing's own exit hook, so it runs before it
+def _stop_all() -> None:
+    for child in list(_ALIVE):
+        child.stop()
+
+
 class ChildProcess:
     """One warm child process and the pipe to it."""
 
@@ -63,6 +77,7 @@ class ChildProcess:
             target=child_main, args=(child_end, os.getpid()), name="eduscribe-processor", daemon=True
         )
         self.process.start()
+        _ALIVE.add(self)
         child_end.close()
         self.conn: Connection = parent_end
         self.settings: Settings | None = None

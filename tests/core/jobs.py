@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,6 +37,8 @@ def scripted(input_data: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     lock = _exclusive(plan["lock"]) if plan.get("lock") else None
     if lock == -1:
         raise PermanentError("another attempt of this job is still running")
+    if plan.get("die"):  # the process running the processor dies (a crash in C, the OOM killer)
+        os.kill(os.getpid(), signal.SIGKILL)
     if plan.get("allocate_mb"):
         hog = bytearray(int(plan["allocate_mb"]) * 1024 * 1024)
         del hog

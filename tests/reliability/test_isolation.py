@@ -154,3 +154,18 @@ def test_a_worker_killed_with_sigkill_takes_its_processor_with_it(
     assert pid is not None and _running(pid)
     worker.kill()
     wait_for(lambda: not _running(pid), 5, f"the orphaned processor (pid {pid}) to stop")
+
+
+def test_a_processor_process_that_dies_fails_the_attempt_as_crashed_and_is_retried(
+    bare_client: Client, spawn_worker: Spawn
+) -> None:
+    spawn_worker(threads=1)
+    job = bare_client.create_job("text_notes", plan(die=True), max_retries=1)
+    with pytest.raises(
+        JobFailed, match=r"gave up after 1 retries: the processor's process died \(signal SIGKILL\)"
+    ) as info:
+        job.wait(timeout=60)
+    record = info.value.record
+    assert record.error_details and record.error_details["type"] == "ProcessorCrashed"
+    assert record.retry_count == 1
+    assert bare_client.create_job("text_notes", plan()).wait(timeout=30).status is JobStatus.COMPLETED
