@@ -8,7 +8,7 @@ import dramatiq
 from dramatiq.middleware import Shutdown
 
 from .._models import JobType
-from .._processors import get_processor
+from .._processors import get_processor, is_isolated
 from ..errors import EduscribeError
 from .broker import PriorityBroker
 from .isolation import ChildPool
@@ -22,15 +22,16 @@ def run_job(run: JobRun, children: ChildPool | None = None) -> None:
     """Every actor's body: the job type's processor on the claimed input.
 
     With ``children`` (always, in a worker) the processor runs in one of the worker's child
-    processes, which can be killed on cancel, at the time limit or at shutdown; without, in
-    this thread (tests that drive an actor by hand).
+    processes, which can be killed on cancel, at the time limit or at shutdown; without, or
+    for a plugged-in processor marked ``isolated = False``, in this thread.
     """
     # Handed back on the run, not returned: dramatiq logs a warning for every non-None
     # return value unless its Results middleware is installed; the lifecycle stores results.
-    if children is not None:
+    overrides = run.settings.processor_overrides
+    if children is not None and is_isolated(run.started.job_type, overrides):
         run.output = children.run(run)
         return
-    processor = get_processor(run.started.job_type, run.settings.processor_overrides)
+    processor = get_processor(run.started.job_type, overrides)
     run.output = processor(run.started.input_data, run)
 
 
