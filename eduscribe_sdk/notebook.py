@@ -89,7 +89,7 @@ def register_formatters(shell: Any) -> None:
     The data classes carry no ``_repr_html_``: their display is registered from here.
     """
     # client.py reaches this module lazily; at call time the package has loaded it anyway.
-    from ._client import JobHandle
+    from ._handle import JobHandle
 
     formatter = shell.display_formatter.formatters["text/html"]
     formatter.for_type(JobRecord, job_card_html)
