@@ -46,22 +46,28 @@ local function lease(token, ttl_ms, shas)
   return ''
 end
 
--- A blob that lost its last lease: with users it leaves cleanup's list (it comes back when
--- its last user goes); with none (the creation it was stored for failed) it is marked for
--- deletion at once and its sha replied, so that a failed creation leaves nothing behind.
+-- The one rule of what happens to a blob once its expired leases are gone: with users (jobs,
+-- uploads) it leaves cleanup's list (it comes back when its last user goes); with no user and
+-- no live lease it is marked for deletion (NX: a cleanup already deleting it keeps it) and
+-- added to `doomed`, the shas whose bytes the caller deletes.
+local function doom_if_unused(sha, now, deleting_ttl_ms, doomed)
+  redis.call('ZREMRANGEBYSCORE', k_blob_leases(sha), '-inf', '(' .. now)
+  if redis.call('SCARD', k_blob_refs(sha)) > 0 then
+    redis.call('ZREM', k_blobs(), sha)
+  elseif redis.call('EXISTS', k_blob_leases(sha)) == 0
+      and redis.call('SET', k_blob_deleting(sha), '1', 'NX', 'PX', deleting_ttl_ms) then
+    doomed[#doomed + 1] = sha
+  end
+end
+
+-- A lease given back: a blob nobody needs then (the creation it was stored for failed) is
+-- marked for deletion at once and its sha replied, so that a failed creation leaves nothing.
 local function release(token, deleting_ttl_ms, shas)
   local doomed = {}
   local now = int(now_ms())
   for _, sha in ipairs(shas) do
     redis.call('ZREM', k_blob_leases(sha), token)
-    redis.call('ZREMRANGEBYSCORE', k_blob_leases(sha), '-inf', '(' .. now)
-    if redis.call('EXISTS', k_blob_leases(sha)) == 0 then
-      if redis.call('SCARD', k_blob_refs(sha)) > 0 then
-        redis.call('ZREM', k_blobs(), sha)
-      elseif redis.call('SET', k_blob_deleting(sha), '1', 'NX', 'PX', deleting_ttl_ms) then
-        doomed[#doomed + 1] = sha
-      end
-    end
+    doom_if_unused(sha, now, deleting_ttl_ms, doomed)
   end
   return doomed
 end
@@ -89,15 +95,7 @@ local function mark(deleting_ttl_ms, shas)
   local doomed = {}
   local now = int(now_ms())
   for _, sha in ipairs(shas) do
-    redis.call('ZREMRANGEBYSCORE', k_blob_leases(sha), '-inf', '(' .. now)
-    if redis.call('SCARD', k_blob_refs(sha)) > 0 then
-      redis.call('ZREM', k_blobs(), sha)  -- back in the list when its last user goes
-    elseif redis.call('EXISTS', k_blob_leases(sha)) == 0 then
-      -- NX: another cleanup that is deleting it already keeps it.
-      if redis.call('SET', k_blob_deleting(sha), '1', 'NX', 'PX', deleting_ttl_ms) then
-        doomed[#doomed + 1] = sha
-      end
-    end
+    doom_if_unused(sha, now, deleting_ttl_ms, doomed)
   end
   return doomed
 end
