@@ -29,6 +29,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import weakref
@@ -68,6 +69,30 @@ def _stop_all() -> None:
         child.stop()
 
 
+_START_LOCK = threading.Lock()
+
+
+def _start_without_main(process: multiprocessing.process.BaseProcess) -> None:
+    """Start ``process`` without it running the caller's main script again.
+
+    multiprocessing has a new child import the parent's ``__main__`` (its file, or the module
+    of ``python -m``) so that what was defined there unpickles; a script that starts a Client
+    at top level, with no ``if __name__ == "__main__":`` guard (the README's tour), would then
+    start one in every child, which fails. The child's target and arguments come from this
+    package, so the main module is hidden from the child's preparation data while it starts.
+    """
+    main = sys.modules["__main__"]
+    with _START_LOCK:
+        saved: dict[str, Any] = {n: main.__dict__[n] for n in ("__file__", "__spec__") if n in main.__dict__}
+        main.__dict__.pop("__file__", None)
+        main.__dict__["__spec__"] = None
+        try:
+            process.start()
+        finally:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
+
+
 class ChildProcess:
     """One warm child process and the pipe to it."""
 
@@ -76,7 +101,7 @@ class ChildProcess:
         self.process = _CONTEXT.Process(
             target=child_main, args=(child_end, os.getpid()), name="eduscribe-processor", daemon=True
         )
-        self.process.start()
+        _start_without_main(self.process)
         _ALIVE.add(self)
         child_end.close()
         self.conn: Connection = parent_end
