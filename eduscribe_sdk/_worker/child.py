@@ -78,6 +78,7 @@ def child_main(conn: Connection, worker_pid: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
     threading.Thread(target=_watch_worker, args=(worker_pid,), name="eduscribe-watch", daemon=True).start()
+    _thread_lock_for_progress_bars()
     settings = Settings()
     while True:
         try:
@@ -148,6 +149,18 @@ def _portable(exc: BaseException) -> BaseException:
     for note in getattr(exc, "__notes__", ()):
         stand_in.add_note(note)
     return stand_in
+
+
+def _thread_lock_for_progress_bars() -> None:
+    """tqdm's lock is a multiprocessing semaphore unless told otherwise, and libraries take it
+    for their progress bars (faster-whisper does per transcription). A child killed on cancel,
+    at a time limit or at shutdown cannot release it, and Python's resource tracker then warns
+    of a "leaked semaphore" on the user's terminal. One process needs only a thread lock."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - a dependency of faster-whisper, so installed
+        return
+    tqdm.set_lock(threading.RLock())
 
 
 def _limit_memory(limit_mb: int) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
 from pathlib import Path
 
 from .conftest import EXAMPLES, Invoke
@@ -42,3 +44,26 @@ def test_example_materials_are_small() -> None:
     audio = EXAMPLES / "materials" / "04-search-trees.mp3"
     assert audio.stat().st_size < 300_000
     assert (EXAMPLES / "materials" / "03-hash-tables.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_readme_first_command_prints_no_warning_in_a_fresh_home(tmp_path: Path) -> None:
+    """The README's first command, as a new user runs it: embedded server, a new home.
+
+    faster-whisper's progress bar took tqdm's lock, a multiprocessing semaphore, in the child
+    process that runs the audio row; the child is killed at shutdown, and Python's resource
+    tracker printed "leaked semaphore objects" on the user's terminal at every first run.
+    """
+    env = {**os.environ, "EDUSCRIBE_HOME": str(tmp_path / "home")}
+    env.pop("EDUSCRIBE_REDIS_URL", None)
+    done = subprocess.run(
+        ["eduscribe-batch", "run", str(EXAMPLES / "course.csv"), "--out", str(tmp_path / "notes")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    assert "finished in" in done.stdout, done.stdout[-3000:]
+    assert "leaked" not in done.stderr and "Traceback" not in done.stderr, done.stderr[-3000:]
