@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import dramatiq
 from dramatiq.broker import MessageProxy
-from dramatiq.middleware import Middleware, Shutdown, SkipMessage, TimeLimitExceeded
+from dramatiq.middleware import Middleware, Shutdown, SkipMessage
 
 from .._store import Settlement, Started, completion, delayed_retry, failure
 from ..errors import (
@@ -120,12 +120,6 @@ class JobLifecycle(Middleware):
             self._persist(lambda: settle(Settlement("ack", job_id, 0)), what="acknowledge a cancelled job")
         elif isinstance(exception, Shutdown):
             self._persist(lambda: settle(Settlement("requeue", job_id, attempt)), what="requeue")
-        elif isinstance(exception, TimeLimitExceeded):
-            limit = run.settings.time_limit_ms(run.started.job_type) // 1000
-            message_text = f"time limit of {limit} s exceeded"
-            details = _details(exception, run, transient=False)
-            logger.warning("job %s failed: %s", job_id, message_text)
-            self._persist(lambda: settle(failure(job_id, attempt, message_text, details)), what="fail")
         elif isinstance(exception, PermanentError | InvalidInputError):
             details = _details(exception, run, transient=False)
             text = str(exception)
