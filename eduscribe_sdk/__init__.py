@@ -14,6 +14,7 @@ start with an underscore are the implementation: they change without notice.
 import logging
 import sys
 
+from ._auth import ApiKey
 from ._client import Client, JobHandle
 from ._config import Settings
 from ._creation import JobSpec
@@ -22,6 +23,7 @@ from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 from ._processors.base import JobContext, LocalContext, Processor
 from ._validation import MAX_TEXT_CHARS
 from .errors import (
+    AuthenticationError,
     ConfigError,
     CorruptRecordError,
     DecompressionLimitExceeded,
@@ -36,9 +38,11 @@ from .errors import (
     JobTimeLimitExceeded,
     JobTimeout,
     PermanentError,
+    PermissionDeniedError,
     PriorityNotAllowedError,
     ProcessingError,
     ProcessorCrashed,
+    RateLimitExceeded,
     RedisUnavailableError,
     StorageError,
     TransientError,
@@ -50,6 +54,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MAX_TEXT_CHARS",
+    "ApiKey",
+    "AuthenticationError",
     "Client",
     "ConfigError",
     "CorruptRecordError",
@@ -73,11 +79,13 @@ __all__ = [
     "JobType",
     "LocalContext",
     "PermanentError",
+    "PermissionDeniedError",
     "Priority",
     "PriorityNotAllowedError",
     "ProcessingError",
     "Processor",
     "ProcessorCrashed",
+    "RateLimitExceeded",
     "RedisUnavailableError",
     "Settings",
     "StorageError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -11,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ._auth import ApiKeys
 from ._config import Settings
 from ._creation import JobSpec
 from ._dag import topological_order
@@ -150,6 +152,11 @@ class Client:
         """Every user with a stored tier (the others are ``free``)."""
         return self._store.user_tiers()
 
+    @functools.cached_property
+    def api_keys(self) -> ApiKeys:
+        """The web service's API keys: ``create``, ``list``, ``revoke``, ``authenticate``."""
+        return ApiKeys(self._store)
+
     # --- creating jobs -------------------------------------------------------------------
     def prepare_job(
         self,
@@ -265,7 +272,12 @@ class Client:
         return [job_id for job_id, _, _ in created]
 
     def upload(
-        self, source: str | Path | bytes, *, filename: str | None = None, content_type: str | None = None
+        self,
+        source: str | Path | bytes,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+        user_id: str | None = None,
     ) -> str:
         """Store a file (a local path, read now, or its bytes) for later jobs; returns an id
         to use as ``input_data={"uploadId": id}`` for ``file_notes`` and ``video_notes``.
@@ -274,9 +286,11 @@ class Client:
         read them. ``filename`` names it (needed for bytes: its extension tells the file's
         type). ``content_type`` overrides the type guessed from the name (a service that
         sniffed the bytes passes what it found). An upload no job used for
-        ``EDUSCRIBE_UPLOAD_TTL_HOURS`` is removed by :meth:`cleanup`.
+        ``EDUSCRIBE_UPLOAD_TTL_HOURS`` is removed by :meth:`cleanup`. ``user_id`` owns it
+        (default: this client's user), as for jobs.
         """
-        return self._inputs.upload(source, filename=filename, user_id=self.user_id, content_type=content_type)
+        owner = self.user_id if user_id is None else check_id(user_id, "user_id")
+        return self._inputs.upload(source, filename=filename, user_id=owner, content_type=content_type)
 
     def batch_metadata(self, batch_id: str) -> dict[str, str]:
         """What :meth:`create_jobs` saved for ``batch_id`` (later saves set fields, keep the
@@ -428,6 +442,21 @@ class Client:
                     break
         return matches
 
+    def count_jobs(
+        self,
+        status: JobStatus | str | None = None,
+        *,
+        user_id: str | None = None,
+        batch_id: str | None = None,
+    ) -> int:
+        """How many jobs :meth:`list_jobs` pages through with the same filters."""
+        if user_id is not None:
+            check_id(user_id, "user_id")
+        if batch_id is not None:
+            check_id(batch_id, "batch_id")
+        wanted = parse_status(status) if status is not None else None
+        return self._store.count(status=wanted, user_id=user_id, batch_id=batch_id)
+
     # --- acting on jobs ------------------------------------------------------------------
     def cancel(self, job_id: str) -> int:
         """Cancel a job that has not finished; returns how many dependents were skipped."""
@@ -524,6 +553,17 @@ class Client:
                 return
             if timeout is not None and time.monotonic() - quiet_since > timeout:
                 return
+
+    def events(self, since: str = "0-0", *, limit: int = 500) -> list[JobEvent]:
+        """Up to ``limit`` events after ``since`` (an event id), oldest first, without waiting:
+        a page of the event stream, for a service replaying what a subscriber missed."""
+        check_event_id(since)
+        check_count(limit, "limit", low=1, high=10_000)
+        return self._store.read_events(since, count=limit)
+
+    def last_event_id(self) -> str:
+        """The id of the newest event ("0-0" when there is none): resume a watch after it."""
+        return self._store.last_event_id()
 
     def cleanup(self, older_than_days: float = 30) -> int:
         """Delete jobs that finished more than ``older_than_days`` ago; returns how many.

@@ -35,6 +35,9 @@ key                                    type     holds
 ``{p}:blobs``                          zset     blobs cleanup should look at, by when (s)
 ``{p}:upload:{id}``                    hash     an upload: blob, filename, size, contentType
 ``{p}:uploads``                        zset     upload ids by last use (s)
+``{p}:apikey:{sha256}``                hash     an API key (by the digest of its text): id, user, admin
+``{p}:apikeys``                        hash     API key id -> digest (to list and revoke keys)
+``{p}:ratelimit:{key id}``             string   when the key's request allowance refills (ms)
 =====================================  =======  ==================================================
 """
 
@@ -77,6 +80,9 @@ _TEMPLATES: dict[str, str] = {
     "blobs": "blobs",
     "upload": "upload:{}",
     "uploads": "uploads",
+    "apikey": "apikey:{}",
+    "apikeys": "apikeys",
+    "ratelimit": "ratelimit:{}",
 }
 
 
@@ -186,6 +192,16 @@ class Keys:
     @property
     def uploads(self) -> str:
         return self._key("uploads")
+
+    def apikey(self, digest: str) -> str:
+        return self._key("apikey", digest)
+
+    @property
+    def apikeys(self) -> str:
+        return self._key("apikeys")
+
+    def ratelimit(self, key_id: str) -> str:
+        return self._key("ratelimit", key_id)
 
     @property
     def pattern(self) -> str:

@@ -61,6 +61,7 @@ FUNCTIONS = (
     "worker",
     "reconcile",
     "blobs",
+    "apikey",
 )
 #: Names every library function may use without defining them: Redis's Lua 5.1 sandbox.
 LUA_BUILTINS = frozenset(
@@ -202,6 +203,8 @@ def refusal_error(message: str, *, first_job: int = 1, jobs: int = 1) -> Eduscri
             f"the stored input {rest[:12]}… is gone (removed by cleanup); submit the file again",
             field="input_data",
         )
+    if code == "KEYEXISTS":  # 48 random bits collided: the caller may simply try again
+        return InvalidInputError(f"API key id {rest!r} exists already", field="key_id")
     if code == "UPLOAD":
         return InvalidInputError(f"no upload {rest!r} (unknown, or expired and removed)", field="uploadId")
     raise AssertionError(f"the function library sent a refusal this version does not know: {message}")

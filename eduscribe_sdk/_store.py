@@ -380,11 +380,22 @@ class Store:
         return list(self.redis.zrange(key, offset, stop))
 
     @_reaches_redis
-    def count(self, *, status: JobStatus | str | None = None, batch_id: str | None = None) -> int:
+    def count(
+        self,
+        *,
+        status: JobStatus | str | None = None,
+        batch_id: str | None = None,
+        user_id: str | None = None,
+    ) -> int:
+        keys = [self.keys.index_status(JobStatus(status).value)] if status else []
         if batch_id is not None:
-            return int(self.redis.zcard(self.keys.index_batch(batch_id)))
-        key = self.keys.index_status(JobStatus(status).value) if status else self.keys.index_all
-        return int(self.redis.zcard(key))
+            keys.append(self.keys.index_batch(batch_id))
+        if user_id is not None:
+            keys.append(self.keys.index_user(user_id))
+        if len(keys) > 1:
+            # Counted inside Redis: no id crosses the wire, whatever the sizes.
+            return int(self.redis.execute_command("ZINTERCARD", len(keys), *keys))
+        return int(self.redis.zcard(keys[0] if keys else self.keys.index_all))
 
     def stats_snapshot(self, *, recent: int = 10) -> dict[str, Any]:
         reply = self._call("stats", [int(self.settings.heartbeat_timeout_s * 1000), recent])
@@ -502,6 +513,13 @@ class Store:
     @_reaches_redis
     def batch_meta(self, batch_id: str) -> dict[str, str]:
         return dict(self.redis.hgetall(self.keys.batch(batch_id)))
+
+    @_reaches_redis
+    def api_key_call(self, args: Sequence[str]) -> Any:
+        try:
+            return self._call("apikey", args)
+        except redis.ResponseError as exc:
+            raise refusal_error(str(exc)) from None
 
     @_reaches_redis
     def batch_ids(self) -> list[str]:

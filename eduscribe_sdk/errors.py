@@ -18,6 +18,11 @@
     │                                            Redis could not be reached within the timeout
     ├── StorageError (also OSError)              the blob store (file and video inputs) could
     │                                            not be read or written; names the file or blob
+    ├── AuthenticationError (also PermissionError)
+    │                                            a missing, unknown or revoked API key
+    ├── PermissionDeniedError (also PermissionError)
+    │                                            the key is valid but may not do this (admin only)
+    ├── RateLimitExceeded                        the key made too many requests; retry_after_s
     ├── UnsupportedOperationError (also NotImplementedError)
     │                                            a dramatiq operation EduScribe's broker refuses
     │                                            (actor.send, flush, join): use the Client
@@ -42,6 +47,7 @@ if TYPE_CHECKING:
     from ._models import JobRecord
 
 __all__ = [
+    "AuthenticationError",
     "ConfigError",
     "CorruptRecordError",
     "DecompressionLimitExceeded",
@@ -56,9 +62,11 @@ __all__ = [
     "JobTimeLimitExceeded",
     "JobTimeout",
     "PermanentError",
+    "PermissionDeniedError",
     "PriorityNotAllowedError",
     "ProcessingError",
     "ProcessorCrashed",
+    "RateLimitExceeded",
     "RedisUnavailableError",
     "StorageError",
     "TransientError",
@@ -152,6 +160,22 @@ class RedisUnavailableError(EduscribeError, ConnectionError):
 
 class StorageError(EduscribeError, OSError):
     """The blob store could not store or give back an input; the message names it."""
+
+
+class AuthenticationError(EduscribeError, PermissionError):
+    """No API key, or one that is unknown or revoked (the web service answers 401)."""
+
+
+class PermissionDeniedError(EduscribeError, PermissionError):
+    """The API key is valid but may not do this: an admin action with a user's key (403)."""
+
+
+class RateLimitExceeded(EduscribeError):
+    """The API key made more requests than its rate limit allows (429, ``Retry-After``)."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(f"too many requests: try again in {retry_after_s:.2f} s")
 
 
 class UnsupportedOperationError(EduscribeError, NotImplementedError):
