@@ -99,6 +99,15 @@ def _roots(raw: str) -> tuple[Path, ...]:
     return tuple(roots)
 
 
+def _auth_mode(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("", "on"):
+        return True
+    if value == "off":
+        return False
+    raise ConfigError(f"must be 'on' or 'off', got {raw!r}", setting="EDUSCRIBE_API_AUTH")
+
+
 def _str(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -143,6 +152,13 @@ class Settings:
     #: How long a worker keeps retrying to record a finished job's outcome while Redis is
     #: unreachable (a restart, a failover) before giving up on it.
     outage_window_s: float = 60.0
+    #: The web service: requests a second each API key may make on average (0: no limit),
+    #: and how many at once.
+    api_rate_limit_per_s: int = 50
+    api_rate_burst: int = 100
+    #: False only for a server on a laptop (``eduscribe-server --no-auth``): every request
+    #: acts as one admin user and no key is asked for.
+    api_auth: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -176,6 +192,9 @@ class Settings:
             blob_url=_str(env, "EDUSCRIBE_BLOB_URL"),
             file_roots=_roots(env.get("EDUSCRIBE_FILE_ROOTS", "")),
             upload_ttl_hours=_int(env, "EDUSCRIBE_UPLOAD_TTL_HOURS", 24, minimum=1),
+            api_rate_limit_per_s=_int(env, "EDUSCRIBE_API_RATE_LIMIT", 50),
+            api_rate_burst=_int(env, "EDUSCRIBE_API_RATE_BURST", 100, minimum=1),
+            api_auth=_auth_mode(env.get("EDUSCRIBE_API_AUTH", "")),
         )
         return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
 

@@ -1,0 +1,9 @@
+"""``/metrics`` (Prometheus), ``/healthz`` and ``/readyz``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["operations"])
