@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import getpass
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -37,7 +36,8 @@ from ._validation import (
     parse_job_type,
     parse_status,
 )
-from .errors import InvalidInputError, JobFailed, JobTimeout
+from ._waiting import follow, wait_for
+from .errors import InvalidInputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -478,46 +478,7 @@ class Client:
         ids = list(dict.fromkeys(check_id_list(job_ids, "job_ids")))
         timeout = check_timeout(timeout)
         check_flag(raise_on_failure, "raise_on_failure")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        cursor = self._store.last_event_id()
-        records = {r.id: r for r in self._records(ids)}
-        pending = {i for i, r in records.items() if not r.finished}
-        last_full_check = time.monotonic()
-        while pending:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise JobTimeout(
-                    sorted(pending)[0] if len(pending) == 1 else f"{len(pending)} jobs", timeout or 0
-                )
-            block = 1000 if remaining is None else max(1, int(min(remaining, 1.0) * 1000))
-            events = self._store.read_events(cursor, block_ms=block)
-            touched = set()
-            if events:
-                cursor = events[-1].id
-                touched = {e.job_id for e in events if e.job_id in pending and e.status and e.status.finished}
-            # The stream is capped: re-read everything now and then so no event can be missed.
-            if time.monotonic() - last_full_check > 5:
-                touched, last_full_check = set(pending), time.monotonic()
-            if touched:
-                for record in self._records(sorted(touched)):
-                    records[record.id] = record
-                    if record.finished:
-                        pending.discard(record.id)
-        result = [records[i] for i in ids]
-        if raise_on_failure:
-            for record in result:
-                if record.status is not JobStatus.COMPLETED:
-                    raise JobFailed(record)
-        return result
-
-    def _records(self, ids: Sequence[str]) -> list[JobRecord]:
-        from .errors import JobNotFoundError
-
-        found = self._store.get_many(ids)
-        for job_id, record in zip(ids, found, strict=True):
-            if record is None:
-                raise JobNotFoundError(job_id)
-        return [r for r in found if r is not None]
+        return wait_for(self._store, ids, timeout, raise_on_failure=raise_on_failure)
 
     def watch(
         self, job_ids: Iterable[str] | None = None, *, since: str = "$", timeout: float | None = None
@@ -530,29 +491,7 @@ class Client:
         """
         wanted = set(check_id_list(job_ids, "job_ids")) if job_ids is not None else None
         check_event_id(since)
-        return self._watch(wanted, since, check_timeout(timeout))
-
-    def _watch(self, wanted: set[str] | None, since: str, timeout: float | None) -> Iterator[JobEvent]:
-        unfinished = set(wanted or ())
-        cursor = self._store.last_event_id() if since == "$" else since
-        quiet_since = time.monotonic()
-        while True:
-            events = self._store.read_events(cursor, block_ms=500)
-            for event in events:
-                cursor = event.id
-                if wanted is None or event.job_id in wanted:
-                    quiet_since = time.monotonic()
-                    yield event
-                    if event.status and event.status.finished:
-                        unfinished.discard(event.job_id)
-            if not events and unfinished:
-                # Caught up with the stream: a job that finished before we looked (or whose
-                # events were trimmed) ends the watch too.
-                unfinished -= {r.id for r in self._records(sorted(unfinished)) if r.finished}
-            if wanted is not None and not unfinished:
-                return
-            if timeout is not None and time.monotonic() - quiet_since > timeout:
-                return
+        return follow(self._store, wanted, since, check_timeout(timeout))
 
     def events(self, since: str = "0-0", *, limit: int = 500) -> list[JobEvent]:
         """Up to ``limit`` events after ``since`` (an event id), oldest first, without waiting:
