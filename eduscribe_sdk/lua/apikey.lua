@@ -31,7 +31,8 @@ end
 
 -- The generic cell rate algorithm: one stored time per key (when its bucket will be empty),
 -- so a key gets `per_second` requests a second on average and `burst` at once, with no
--- window edges to game.
+-- window edges to game. The time is kept to the microsecond: rounding it up on every call
+-- added up within a burst and refused its last request.
 local function over_limit(key_id, per_second, burst)
   if per_second <= 0 then return 0 end
   local now_ms = now_s() * 1000
@@ -41,7 +42,7 @@ local function over_limit(key_id, per_second, burst)
   local allowed_at = tat + interval - burst * interval
   if now_ms < allowed_at then return math.ceil(allowed_at - now_ms) end
   local new_tat = tat + interval
-  redis.call('SET', k_ratelimit(key_id), int(math.ceil(new_tat)), 'PX', int(math.ceil(new_tat - now_ms) + 1))
+  redis.call('SET', k_ratelimit(key_id), string.format('%.3f', new_tat), 'PX', int(math.ceil(new_tat - now_ms) + 1))
   return 0
 end
 
