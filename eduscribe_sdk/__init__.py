@@ -16,6 +16,7 @@ import sys
 
 from ._client import Client, JobHandle
 from ._config import Settings
+from ._control import WorkerInfo
 from ._creation import JobSpec
 from ._dag import topological_order
 from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
@@ -85,6 +86,7 @@ __all__ = [
     "TransientError",
     "UnknownDependencyError",
     "UnsupportedOperationError",
+    "WorkerInfo",
     "__version__",
     "topological_order",
 ]
