@@ -130,7 +130,9 @@ def test_a_drained_worker_finishes_its_job_takes_nothing_new_until_resume(ops: C
     assert only_worker(ops).state == "running"
 
 
-def test_a_restarted_worker_process_finishes_its_job_then_exits_cleanly(ops: Client, spawn: Spawn) -> None:
+def test_a_restarted_worker_process_finishes_its_job_then_exits_cleanly(
+    ops: Client, spawn: Spawn, store: Store
+) -> None:
     worker = spawn(threads=1)
     job = ops.create_job("text_notes", plan(sleep=2, steps=4))
     wait_for(lambda: status(ops, job.id) is JobStatus.PROCESSING, 30, "the job to start")
@@ -145,6 +147,7 @@ def test_a_restarted_worker_process_finishes_its_job_then_exits_cleanly(ops: Cli
     kinds = [e.kind for e in ops.watch([job.id], since="0-0", timeout=1)]
     assert "requeued" not in kinds
     assert ops.worker_info() == [] and len(ops.workers()) == 0  # it said goodbye
+    assert store.controls() == {}  # and its restart request went with it
 
 
 def test_an_in_process_worker_restarts_with_a_new_id(redis_url: str, fast_settings: Settings) -> None:
@@ -230,3 +233,35 @@ def test_no_fetch_that_starts_after_drain_returns_takes_a_job(store: Store) -> N
     assert not [taken for began, taken in fetches if began > drained_at and taken]
     _control.resume(store, None)
     assert store.fetch("w0", 1)
+
+
+def test_resume_wakes_idle_consumers_and_a_drain_never_undoes_a_restart(store: Store) -> None:
+    pubsub = store.redis.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(store.keys.wakeup)
+    try:
+        assert pubsub.get_message(timeout=5) is None  # the subscription's confirmation
+        _control.pause(store, None)
+        _control.resume(store, "low")
+        message = pubsub.get_message(timeout=5)
+        assert message is not None and message["channel"] == store.keys.wakeup
+    finally:
+        pubsub.close()
+    for worker in ("w1", "w2"):
+        store.heartbeat(worker, host="h", pid=1, threads=1, started_at=time.time())
+    assert _control.ask_workers(store, "restart", "w1") == 1
+    assert _control.ask_workers(store, "drain", None) == 2
+    assert store.controls() == {
+        "worker:w1": "restart",
+        "worker:w2": "drain",
+        **_paused("urgent", "high", "normal"),
+    }
+    _control.resume(store, "urgent")  # one tier: the drains stay
+    assert store.controls() == {"worker:w1": "restart", "worker:w2": "drain", **_paused("high", "normal")}
+    _control.resume(store, None)  # everything: tiers and drains, not a restart asked
+    assert store.controls() == {"worker:w1": "restart"}
+    store.leave("w1")  # a worker's requests go with it
+    assert store.controls() == {}
+
+
+def _paused(*priorities: str) -> dict[str, str]:
+    return {f"paused:{p}": "1" for p in priorities}
