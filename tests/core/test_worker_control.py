@@ -140,7 +140,9 @@ def test_a_restarted_worker_process_finishes_its_job_then_exits_cleanly(
     assert worker.owns(info.id) and info.pid is not None and info.slots == 1
     assert ops.restart_workers(info.id) == 1
     assert only_worker(ops).state == "restarting"
+    later = ops.create_job("text_notes", plan())
     assert worker.process.wait(timeout=30) == 0  # dramatiq's main process exits with it
+    assert status(ops, later.id) is JobStatus.QUEUED  # left for the next worker
     record = ops.get_job(job.id)
     assert record.status is JobStatus.COMPLETED and record.output_data is not None
     assert record.output_data["attempt"] == 1 and record.retry_count == 0
