@@ -267,3 +267,15 @@ def test_resume_wakes_idle_consumers_and_a_drain_never_undoes_a_restart(store: S
 
 def _paused(*priorities: str) -> dict[str, str]:
     return {f"paused:{p}": "1" for p in priorities}
+
+
+def test_only_live_workers_are_listed_and_asked(store: Store) -> None:
+    for worker in ("alive", "silent"):
+        store.heartbeat(worker, host="h", pid=1, threads=3, started_at=time.time())
+    # Its last heartbeat a minute ago (the maintenance pass has not removed it yet).
+    store.redis.zadd(store.keys.workers, {"silent": int((time.time() - 60) * 1000)})
+    assert [(w.id, w.slots, w.state) for w in _control.worker_info(store)] == [("alive", 3, "running")]
+    with pytest.raises(InvalidInputError, match="no live worker 'silent'"):
+        _control.ask_workers(store, "drain", "silent")
+    assert _control.ask_workers(store, "restart", None) == 1
+    assert store.controls() == {"worker:alive": "restart"}
