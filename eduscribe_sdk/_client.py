@@ -581,13 +581,11 @@ class Client:
         return _control.paused(self._store)
 
     def drain(self, worker_id: str | None = None) -> int:
-        """This live worker (None: every one) finishes its jobs and takes no new ones until
-        :meth:`resume`; returns how many workers were asked."""
+        """This live worker (None: all) ends its jobs, takes none until :meth:`resume`; how many."""
         return _control.ask_workers(self._store, "drain", worker_id)
 
     def restart_workers(self, worker_id: str | None = None) -> int:
-        """Like :meth:`drain`, then each worker stops once idle: a ``dramatiq`` process exits
-        (its supervisor starts it again), an in-process worker starts again with a new id."""
+        """:meth:`drain`, then exit once idle (docs/architecture.md, "Worker controls"); how many."""
         return _control.ask_workers(self._store, "restart", worker_id)
 
     def worker_info(self) -> list[WorkerInfo]:
