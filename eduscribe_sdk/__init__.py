@@ -17,6 +17,7 @@ import sys
 from ._auth import ApiKey
 from ._client import Client, JobHandle
 from ._config import Settings
+from ._control import WorkerInfo
 from ._creation import JobSpec
 from ._dag import topological_order
 from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
@@ -93,6 +94,7 @@ __all__ = [
     "TransientError",
     "UnknownDependencyError",
     "UnsupportedOperationError",
+    "WorkerInfo",
     "__version__",
     "topological_order",
 ]

@@ -11,8 +11,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from . import _control
 from ._auth import ApiKeys
 from ._config import Settings
+from ._control import WorkerInfo
 from ._creation import JobSpec
 from ._dag import topological_order
 from ._embedded import EmbeddedServer
@@ -543,6 +545,31 @@ class Client:
         check_flag(notes, "notes")
         records = self.list_jobs(status, 1, limit, user_id=user_id, batch_id=batch_id)
         return jobs_frame(records, notes=notes)
+
+    # --- worker controls (_control.py: every worker, on any machine, through Redis) ------
+    def pause(self, tier: Tier | Priority | str | None = None) -> None:
+        """Workers stop taking jobs of this tier (a tier or priority name), or of all (None)."""
+        _control.pause(self._store, tier)
+
+    def resume(self, tier: Tier | Priority | str | None = None) -> None:
+        """Unpause this tier; with None every tier, and drained workers fetch again."""
+        _control.resume(self._store, tier)
+
+    def paused_tiers(self) -> frozenset[Priority]:
+        """The queues paused now (tiers as their priorities: ``free`` is ``low``)."""
+        return _control.paused(self._store)
+
+    def drain(self, worker_id: str | None = None) -> int:
+        """This live worker (None: all) ends its jobs, takes none until :meth:`resume`; how many."""
+        return _control.ask_workers(self._store, "drain", worker_id)
+
+    def restart_workers(self, worker_id: str | None = None) -> int:
+        """:meth:`drain`, then exit once idle (docs/architecture.md, "Worker controls"); how many."""
+        return _control.ask_workers(self._store, "restart", worker_id)
+
+    def worker_info(self) -> list[WorkerInfo]:
+        """The live workers: heartbeats, slots, the jobs they hold and their state."""
+        return _control.worker_info(self._store)
 
     def workers(self) -> pd.DataFrame:
         from ._stats import workers_frame

@@ -25,6 +25,7 @@ key                                    type     holds
 ``{p}:stats:samples:{kind}:{group}``   list     recent durations / waits, capped, for quantiles
 ``{p}:events``                         stream   one entry per job change (capped)
 ``{p}:wakeup``                         channel  pub/sub: "work is available" for idle consumers
+``{p}:control``                        hash     "paused:{priority}" -> "1"; "worker:{id}" -> drain/restart
 ``{p}:reaper``                         string   short lock: one maintenance pass at a time
 ``{p}:sweep:cursor``                   string   where the waiting-job repair sweep goes on
 ``{p}:batch:{batch}``                  hash     batch metadata (source file, content hashes)
@@ -70,6 +71,7 @@ _TEMPLATES: dict[str, str] = {
     "samples": "stats:samples:{}",
     "events": "events",
     "wakeup": "wakeup",
+    "control": "control",
     "reaper": "reaper",
     "sweep_cursor": "sweep:cursor",
     "batch": "batch:{}",
@@ -157,6 +159,11 @@ class Keys:
     @property
     def wakeup(self) -> str:
         return self._key("wakeup")
+
+    @property
+    def control(self) -> str:
+        """Operator controls: paused tiers and per-worker drain/restart requests (_control.py)."""
+        return self._key("control")
 
     @property
     def reaper(self) -> str:

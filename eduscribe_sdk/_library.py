@@ -59,6 +59,7 @@ FUNCTIONS = (
     "stats",
     "cleanup",
     "worker",
+    "control",
     "reconcile",
     "blobs",
     "apikey",

@@ -26,6 +26,7 @@ from ._records import Started, record_from_hash, started_from_reply, timestamp
 from .errors import CorruptRecordError, InvalidInputError, JobNotFoundError, RedisUnavailableError
 
 __all__ = [
+    "Beat",
     "Settlement",
     "Started",
     "Store",
@@ -74,6 +75,17 @@ class Settlement(NamedTuple):
     a: str | int = ""
     b: str = ""
     c: str = ""
+
+
+class Beat(NamedTuple):
+    """A heartbeat's reply (worker.lua)."""
+
+    #: Jobs Redis believed the worker held, which it does not, put back in line.
+    requeued: int
+    #: What operators ask of the worker: "", "drain" or "restart" (control.lua).
+    asked: str
+    #: How many jobs Redis says the worker holds (fetched and not acknowledged).
+    holding: int
 
 
 def completion(job_id: str, attempt: int, output: Mapping[str, Any]) -> Settlement:
@@ -271,16 +283,17 @@ class Store:
         started_at: float,
         held: Sequence[str] | None = None,
         grace_s: float = 30.0,
-    ) -> int:
+    ) -> Beat:
         """Record a heartbeat. With ``held`` (the jobs the worker really holds), jobs Redis
         believes it holds but it does not, fetched over ``grace_s`` ago, go back in line;
-        returns how many."""
+        the reply says how many, and what operators ask of the worker."""
         args: list[Any] = ["beat", worker_id, host, pid, threads, f"{started_at:.6f}"]
         if held is None:
             args.append(10**15)  # a grace longer than any fetch is old: nothing is reconciled
         else:
             args += [int(grace_s * 1000), *held]
-        return int(self._call("worker", args))
+        requeued, asked, holding = self._call("worker", args)
+        return Beat(int(requeued), str(asked), int(holding))
 
     def reconcile(
         self, worker_id: str, running: Sequence[tuple[str, int]], settled: Sequence[tuple[str, int]]
@@ -301,6 +314,16 @@ class Store:
 
     def leave(self, worker_id: str) -> int:
         return int(self._call("worker", ["leave", worker_id]))
+
+    # --- operator controls (control.lua; the client's side is _control.py) ---------------
+    def control(self, op: str, *args: str | int) -> int:
+        """``pause``/``resume`` priorities, or ``ask`` mode timeout_ms worker: how many asked."""
+        return int(self._call("control", [op, *args]))
+
+    @_reaches_redis
+    def controls(self) -> dict[str, str]:
+        """The control hash: "paused:<priority>" -> "1", "worker:<id>" -> "drain"/"restart"."""
+        return dict(self.redis.hgetall(self.keys.control))
 
     # --- user actions ------------------------------------------------------------------
     def cancel(self, job_id: str) -> int:
@@ -431,7 +454,7 @@ class Store:
         pipe = self.redis.pipeline(transaction=False)
         for worker_id, _ in entries:
             pipe.hgetall(self.keys.worker(worker_id))
-            pipe.zcard(self.keys.inflight(worker_id))
+            pipe.zrange(self.keys.inflight(worker_id), 0, -1)
         replies = pipe.execute()
         rows = []
         for i, (worker_id, score) in enumerate(entries):
@@ -444,7 +467,8 @@ class Store:
                     "threads": int(info.get("threads") or 0),
                     "started_at": timestamp(info.get("started_at")),
                     "last_seen": datetime.fromtimestamp(score / 1000, tz=UTC),
-                    "jobs_in_flight": int(in_flight),
+                    "jobs_in_flight": len(in_flight),
+                    "job_ids": tuple(in_flight),
                 }
             )
         return rows

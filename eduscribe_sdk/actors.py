@@ -7,7 +7,8 @@ server on this machine wrote to ``EDUSCRIBE_HOME/redis.url``.
 Worker settings: ``WORKER_MAX_CONCURRENT_JOBS`` job slots per process (dramatiq's
 ``--threads`` is an upper bound), ``WORKER_RETRY_DELAY``, ``WORKER_ID``.
 Stop it with SIGTERM, to the parent or to the whole process group: running jobs go back in
-line at once.
+line at once. ``Client.restart_workers()`` makes it exit (code 0) once it holds no job, for
+its supervisor to start it again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ._config import Settings
 from ._embedded import resolve_url
 from ._store import Store, connect
 from ._worker import build_broker
-from ._worker.signals import absorb_group_sigterm
+from ._worker.signals import absorb_group_sigterm, stop_this_process
 
 settings = Settings.from_env()
 _url = resolve_url(settings)
@@ -31,4 +32,7 @@ broker = build_broker(Store(connect(_url, settings=settings), settings=settings)
 dramatiq.set_broker(broker)
 # A SIGTERM to the whole process group (systemd's default) reaches dramatiq's worker process
 # twice; the repeat must not turn a graceful stop, which hands jobs back, into an exit.
-absorb_group_sigterm()
+if absorb_group_sigterm():
+    # Only in dramatiq's worker process: there a SIGTERM is its graceful stop, and the exit
+    # is dramatiq's (and then its supervisor's) to follow with a fresh process.
+    broker.runtime.on_restart = stop_this_process

@@ -37,7 +37,7 @@ class WorkerHeartbeat(Middleware):
             # First: a restart or failover that lost this worker's last outcomes leaves their
             # jobs processing here, and the beat below would put them back to run again.
             runtime.reconcile()
-            requeued = runtime.store.heartbeat(
+            beat = runtime.store.heartbeat(
                 runtime.worker_id,
                 host=socket.gethostname(),
                 pid=os.getpid(),
@@ -47,8 +47,11 @@ class WorkerHeartbeat(Middleware):
                 # Far above the fetch-to-deliver gap, so a job just fetched is never taken back.
                 grace_s=runtime.settings.heartbeat_timeout_s,
             )
-            if requeued:
-                logger.warning("%d job(s) Redis believed this worker held went back in line", requeued)
+            if beat.requeued:
+                logger.warning("%d job(s) Redis believed this worker held went back in line", beat.requeued)
+            # Operators' restart requests reach a worker here (its consumer only sees that
+            # fetches bring nothing): every worker beats, busy or idle.
+            runtime.follow(beat.asked, beat.holding)
 
         def beat() -> None:
             while not self._stop.wait(runtime.settings.heartbeat_interval_s):

@@ -7,8 +7,10 @@ downcast the broker to reach the store, the settler, the worker id or the jobs i
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .._config import Settings
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from .consumer import PriorityConsumer
 
 __all__ = ["WorkerRuntime"]
+
+logger = logging.getLogger("eduscribe.worker")
 
 
 class WorkerRuntime:
@@ -44,6 +48,11 @@ class WorkerRuntime:
         self.outcomes = OutcomeLog()
         #: The warm child processes that run this worker's processors (isolation.py).
         self.children = ChildPool()
+        #: How this worker restarts when operators ask (Client.restart_workers): set by who
+        #: runs it, the ``dramatiq`` CLI (actors.py) or InProcessWorker. None: it cannot,
+        #: and a restart request is only a drain.
+        self.on_restart: Callable[[], None] | None = None
+        self._restarting = False
 
     @property
     def store(self) -> Store:
@@ -79,6 +88,26 @@ class WorkerRuntime:
         """Jobs this worker process holds (fetched, running or settling), or None if unknown."""
         consumer = self.consumer
         return consumer.held() if consumer is not None else None
+
+    def follow(self, asked: str, redis_holds: int) -> None:
+        """Act on what operators ask (the heartbeat's reply): restart once idle.
+
+        Idle means this process holds no job (fetched, running or settling) *and* Redis says
+        it holds none: a fetch whose reply is still being read shows only in Redis. A
+        restarting worker's fetches get nothing (fetch.lua), so idle stays idle.
+        """
+        if asked != "restart" or self._restarting or redis_holds:
+            return
+        held = self.held_job_ids()
+        if held is None or held:
+            return
+        if self.on_restart is None:
+            logger.warning("asked to restart, but this worker cannot restart itself: it stays drained")
+            self._restarting = True
+            return
+        logger.info("worker %s holds no job: restarting, as asked", self.worker_id)
+        self._restarting = True
+        self.on_restart()
 
     def reconcile(self) -> int:
         """Check whether Redis lost this worker's last writes, and repair (``outcomes.py``)."""

@@ -13,12 +13,13 @@ put back in line at once. A SIGTERM sent again later still means "exit now".
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
 from types import FrameType
 
-__all__ = ["REPEAT_WINDOW_S", "absorb_group_sigterm"]
+__all__ = ["REPEAT_WINDOW_S", "absorb_group_sigterm", "stop_this_process"]
 
 logger = logging.getLogger("eduscribe.worker")
 
@@ -50,3 +51,15 @@ def absorb_group_sigterm() -> bool:
 
     signal.signal(signal.SIGTERM, handler)
     return True
+
+
+def stop_this_process() -> None:
+    """Stop this ``dramatiq`` worker process the way a SIGTERM does (``Client.restart_workers``).
+
+    dramatiq's graceful path: its workers stop, the heartbeat deregisters the worker, the
+    process exits with 0. dramatiq's main process then stops its other worker processes and
+    exits too; a supervisor (systemd ``Restart=always``, Docker's restart policy, Kubernetes)
+    starts it again. The handler runs in the main thread, whichever thread sends the signal.
+    """
+    logger.info("stopping this worker process (pid %d) for a restart", os.getpid())
+    os.kill(os.getpid(), signal.SIGTERM)

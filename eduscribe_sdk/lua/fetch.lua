@@ -6,6 +6,13 @@
 -- and this saves the separate start round trip per job.
 -- args: worker_id, limit, aging_ms, heartbeat_timeout_ms, maintenance_interval_ms, claim
 -- Returns one array per job: {id, job_type, priority, enqueued_ms[, claim reply]}.
+-- Operators' controls (control.lua) apply at once: nothing from a paused tier, and nothing
+-- at all for a worker asked to drain or restart (it still beats and runs maintenance here).
+
+-- The control hash's fields a fetch reads, the tiers' in rank order. (Written out: while
+-- Redis loads a library, its top level cannot call Lua's library functions.)
+local PAUSED_FIELDS = {'paused:' .. PRIORITIES[1], 'paused:' .. PRIORITIES[2],
+                       'paused:' .. PRIORITIES[3], 'paused:' .. PRIORITIES[4]}
 
 -- Retries whose back-off is over go back in line.
 local function release_due(ms_text, now)
@@ -44,6 +51,7 @@ local function maintain(worker, ms, timeout, now)
       requeue_worker(w, now)
       redis.call('ZREM', k_workers(), w)
       redis.call('DEL', k_worker(w))
+      redis.call('HDEL', k_control(), 'worker:' .. w)
     end
   end
   sweep_waiting(now)
@@ -83,12 +91,19 @@ register('fetch', function(args)
     maintain(worker, ms, timeout, now)
   end
 
+  -- Every control that applies, in one read: the four tiers' pauses, then this worker's.
+  local control = redis.call('HMGET', k_control(), PAUSED_FIELDS[1], PAUSED_FIELDS[2],
+    PAUSED_FIELDS[3], PAUSED_FIELDS[4], 'worker:' .. worker)
+  if control[5] then return {} end  -- asked to drain or restart: it takes nothing new
+
   -- Each tier's first `limit` entries, read once: taking from one tier leaves the others'
-  -- heads where they were, so a fetch of 8 jobs costs 4 range reads, not 32.
+  -- heads where they were, so a fetch of 8 jobs costs 4 range reads, not 32. A paused tier
+  -- looks empty (its jobs stay queued, in their place).
   local heads, next_of = {}, {}
   local last = int(limit - 1)
   for rank = 0, 3 do
-    heads[rank] = redis.call('ZRANGE', queue_key(PRIORITIES[rank + 1]), '0', last, 'WITHSCORES')
+    heads[rank] = control[rank + 1] and {}
+      or redis.call('ZRANGE', queue_key(PRIORITIES[rank + 1]), '0', last, 'WITHSCORES')
     next_of[rank] = 1
   end
   local taken = {}

@@ -3,6 +3,9 @@
 -- ago, that the worker does not hold (say Redis lost the last second of writes, and with it
 -- a completion) goes back in line. 'leave' puts its unfinished jobs back in line and removes it.
 -- args: op, worker_id, then for beat: host, pid, threads, started_at, grace_ms, held ids...
+-- beat returns {jobs put back, what operators ask of it ('' | 'drain' | 'restart', see
+-- control.lua), how many jobs Redis says it holds}: a worker asked to restart exits once
+-- both it and Redis agree that it holds nothing.
 
 local function beat(w, args, now)
   redis.call('ZADD', k_workers(), math.floor(now * 1000), w)
@@ -19,13 +22,15 @@ local function beat(w, args, now)
       if j and put_back(j, w, now) then n = n + 1 end
     end
   end
-  return n
+  local asked = redis.call('HGET', k_control(), 'worker:' .. w) or ''
+  return {n, asked, redis.call('ZCARD', k_inflight(w))}
 end
 
 local function leave(w, now)
   local n = requeue_worker(w, now)
   redis.call('ZREM', k_workers(), w)
   redis.call('DEL', k_worker(w))
+  redis.call('HDEL', k_control(), 'worker:' .. w)
   return n
 end
 
