@@ -21,6 +21,7 @@ from ._creation import JobSpec
 from ._dag import topological_order
 from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 from ._processors.base import JobContext, LocalContext, Processor
+from ._sniff import sniff_content_type
 from ._validation import MAX_TEXT_CHARS
 from .errors import (
     AuthenticationError,
@@ -94,6 +95,7 @@ __all__ = [
     "UnknownDependencyError",
     "UnsupportedOperationError",
     "__version__",
+    "sniff_content_type",
     "topological_order",
 ]
 
