@@ -102,7 +102,7 @@ class InputData(BaseModel):
 
 class CreateJobRequest(_Request):
     jobType: JobType
-    inputData: InputData = Field(default_factory=lambda: InputData())
+    inputData: InputData = Field(default_factory=lambda: InputData.model_validate({}))
     estimatedDurationSeconds: StrictFloat | None = Field(None, ge=0, allow_inf_nan=False)
     dependsOn: list[str] = Field(
         default_factory=list,
