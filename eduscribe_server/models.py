@@ -119,7 +119,7 @@ class CreateJobResponse(BaseModel):
     success: Literal[True] = True
     jobId: str
     status: JobStatus
-    position: int | None = Field(description="Place in its tier's queue (1 = next); null unless queued.")
+    position: int | None = Field(description="Jobs ahead of it in the queue (0: next); null unless queued.")
     message: str
 
 
@@ -146,7 +146,9 @@ class JobSummary(BaseModel):
     depends_on: list[str]
     title: str | None
     batch_id: str | None
-    queuePosition: int | None = Field(description="Place in its tier's queue (1 = next); null unless queued.")
+    queuePosition: int | None = Field(
+        description="Jobs ahead of it in the queue (0: next); null unless queued."
+    )
 
     @classmethod
     def of(cls, record: JobRecord) -> JobSummary:

@@ -74,10 +74,10 @@ def api_fields(renames: Mapping[str, str] | None = None) -> Iterator[None]:
         yield
     except InvalidInputError as exc:
         field = exc.field or ""
-        head, _, rest = field.partition(".")
+        head = field.partition(".")[0]
         mapped = (renames or {}).get(field) or _FIELDS.get(field)
         if mapped is None and head in _INPUT_FIELDS:
-            mapped = f"inputData.{(renames or {}).get(head, head)}{'.' + rest if rest else ''}"
+            mapped = f"inputData.{field}"
         mapped = mapped or field or None
         message = str(exc)
         if field and message.startswith(f"{field}: "):
@@ -111,7 +111,7 @@ def _input_data(body: CreateJobRequest) -> tuple[dict[str, Any], dict[str, str]]
             raise ApiError(422, "invalid_input", "inputData.url: give url or youtubeUrl, not both",
                            field="inputData.url")  # fmt: skip
         data["youtubeUrl"] = data.pop("url")
-        renames["youtubeUrl"] = "url"
+        renames["youtubeUrl"] = "inputData.url"
     return data, renames
 
 
@@ -129,7 +129,7 @@ def _check_dependencies(client: Client, principal: Principal, ids: list[str]) ->
 
 def _created_message(record: JobRecord) -> str:
     if record.status is JobStatus.QUEUED:
-        return f"Job queued at position {record.queue_position}"
+        return f"Job queued; {record.queue_position} job(s) ahead of it"
     if record.status is JobStatus.WAITING:
         n = len(record.depends_on)
         return f"Job waiting for {n} dependenc{'y' if n == 1 else 'ies'}"
