@@ -326,18 +326,20 @@ class WorkerOut(BaseModel):
     startedAt: datetime | None
     lastHeartbeat: datetime
     jobsInFlight: int
-    state: str = Field(description="'alive', 'dead' (no heartbeat in time), or the SDK's state.")
+    state: str = Field(description="running, draining, drained (takes nothing until resumed), restarting.")
 
 
 class WorkersResponse(BaseModel):
     success: Literal[True] = True
-    workers: list[WorkerOut]
-    paused: list[str] = Field(description="Paused tier queues.")
+    workers: list[WorkerOut] = Field(description="Live workers (a heartbeat within the timeout).")
+    paused: list[str] = Field(description="Paused queues, by priority name (the free tier's is 'low').")
 
 
 class WorkerActionRequest(_Request):
     action: Literal["pause", "resume", "drain", "restart"]
-    queue: str | None = Field(None, description="pause/resume: one tier queue (default: all).")
+    queue: str | None = Field(
+        None, description="pause/resume: one queue, a tier or priority name ('free' = 'low'); default all."
+    )
     workerId: str | None = Field(None, description="drain/restart: one worker (default: all).")
 
 
@@ -346,4 +348,5 @@ class WorkerActionResponse(BaseModel):
     action: str
     queue: str | None
     workerId: str | None
+    workersAsked: int | None = Field(description="drain/restart: how many live workers were asked.")
     paused: list[str]

@@ -22,6 +22,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (400, 401, 403, 422, 429, 503)
 }
 
+#: The action of ``POST /api/worker`` -> the Client method that does it.
+_CONTROLS = {"pause": "pause", "resume": "resume", "drain": "drain", "restart": "restart_workers"}
+
 router = APIRouter(prefix="/api/worker", tags=["workers"], responses=_ERRORS)
 
 
@@ -41,8 +44,7 @@ def _time(value: Any) -> datetime | None:
 
 
 def _worker(item: Any) -> WorkerOut:
-    alive = _first(item, "alive")
-    state = _first(item, "state") or ("alive" if alive or alive is None else "dead")
+    state = _first(item, "state") or "running"
     pid = _first(item, "pid")
     return WorkerOut(
         id=str(_first(item, "id", "worker_id")),
@@ -51,17 +53,25 @@ def _worker(item: Any) -> WorkerOut:
         slots=int(_first(item, "slots", "threads") or 0),
         startedAt=_time(_first(item, "started_at", "startedAt")),
         lastHeartbeat=_time(_first(item, "last_heartbeat", "last_seen")) or datetime.now(UTC),
-        jobsInFlight=int(_first(item, "jobs_in_flight", "jobsInFlight") or 0),
+        jobsInFlight=_count(_first(item, "jobs_in_flight")),
         state=str(getattr(state, "value", state)),
     )
+
+
+def _count(value: Any) -> int:
+    # The SDK's WorkerInfo holds the ids of the jobs in flight; the frame holds their number.
+    if value is None:
+        return 0
+    return len(value) if isinstance(value, list | tuple | set | frozenset) else int(value)
 
 
 def _workers(client: Client) -> list[WorkerOut]:
     info = getattr(client, "worker_info", None)
     if callable(info):
         return [_worker(w) for w in info()]
+    # An SDK without worker_info: the live rows of the workers frame.
     frame = client.workers()
-    return [_worker(row) for row in frame.to_dict("records")]
+    return [_worker(row) for row in frame.to_dict("records") if row["alive"]]
 
 
 def _paused(client: Client) -> list[str]:
@@ -88,13 +98,19 @@ def control_workers(
         raise ApiError(422, "invalid_input", f"workerId: {body.action} applies to queues", field="workerId")
     if body.action in ("drain", "restart") and body.queue is not None:
         raise ApiError(422, "invalid_input", f"queue: {body.action} applies to workers", field="queue")
-    control = getattr(client, body.action, None)
+    control = getattr(client, _CONTROLS[body.action], None)
     if not callable(control):
         raise ApiError(501, "not_implemented", f"this SDK has no worker control {body.action!r}")
+    asked: int | None = None
     with api_fields({"tier": "queue", "worker_id": "workerId"}):
         if body.action in ("pause", "resume"):
             control(tier=body.queue)
         else:
-            control(worker_id=body.workerId)
-    paused = _paused(client)
-    return WorkerActionResponse(action=body.action, queue=body.queue, workerId=body.workerId, paused=paused)
+            asked = int(control(worker_id=body.workerId))
+    return WorkerActionResponse(
+        action=body.action,
+        queue=body.queue,
+        workerId=body.workerId,
+        workersAsked=asked,
+        paused=_paused(client),
+    )
