@@ -47,9 +47,18 @@ ERROR_STATUS: dict[type[errors.EduscribeError], tuple[int, str]] = {
 class ApiError(Exception):
     """An HTTP-only refusal with no SDK counterpart (a body too large, a bad upload)."""
 
-    def __init__(self, status: int, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers = headers
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -87,7 +96,7 @@ async def _eduscribe_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return _respond(exc.status, error_body(exc.code, exc.message, exc.field))
+    return _respond(exc.status, error_body(exc.code, exc.message, exc.field), exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -51,7 +51,10 @@ router = APIRouter(tags=["uploads"], responses=_ERRORS)
 
 
 def _too_large(limit: int) -> ApiError:
-    return ApiError(413, "too_large", f"the file is over the limit of {limit / 1048576:.0f} MB", field="file")
+    # "Connection: close": the server closes the connection after answering instead of
+    # reading (and dropping) the rest of the body, so the client stops sending it.
+    message = f"the file is over the limit of {limit / 1048576:.0f} MB"
+    return ApiError(413, "too_large", message, field="file", headers={"Connection": "close"})
 
 
 async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
