@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import ClientDisconnect
 
 from eduscribe_sdk import InvalidInputError, sniff_content_type
 
@@ -81,6 +82,9 @@ async def _file_part(request: Request, max_file_bytes: int) -> UploadFile:
         form = await parser.parse()
     except MultiPartException as exc:
         raise ApiError(400, "bad_request", f"malformed multipart body: {exc.message}") from None
+    except ClientDisconnect:
+        # Nobody is left to answer; this only keeps a routine event out of the error log.
+        raise ApiError(400, "bad_request", "the client went away during the upload") from None
     part = form.get("file")
     if not isinstance(part, UploadFile):
         for other in form.values():
