@@ -22,6 +22,7 @@ from ._creation import JobSpec
 from ._dag import topological_order
 from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 from ._processors.base import JobContext, LocalContext, Processor
+from ._sniff import sniff_content_type
 from ._validation import MAX_TEXT_CHARS
 from .errors import (
     AuthenticationError,
@@ -96,6 +97,7 @@ __all__ = [
     "UnsupportedOperationError",
     "WorkerInfo",
     "__version__",
+    "sniff_content_type",
     "topological_order",
 ]
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import _control
 from ._auth import ApiKeys
@@ -275,14 +275,15 @@ class Client:
 
     def upload(
         self,
-        source: str | Path | bytes,
+        source: str | Path | bytes | BinaryIO,
         *,
         filename: str | None = None,
         content_type: str | None = None,
         user_id: str | None = None,
     ) -> str:
-        """Store a file (a local path, read now, or its bytes) for later jobs; returns an id
-        to use as ``input_data={"uploadId": id}`` for ``file_notes`` and ``video_notes``.
+        """Store a file (a local path, read now, its bytes, or a binary file object, read in
+        chunks from where it stands) for later jobs; returns an id to use as
+        ``input_data={"uploadId": id}`` for ``file_notes`` and ``video_notes``.
 
         The bytes go to the blob store (``EDUSCRIBE_BLOB_URL``), so workers anywhere can
         read them. ``filename`` names it (needed for bytes: its extension tells the file's

@@ -38,7 +38,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ._blobs import BlobStore, blob_store, is_digest
 from ._config import Settings
@@ -238,13 +238,14 @@ class Inputs:
 
     def upload(
         self,
-        source: str | os.PathLike[str] | bytes,
+        source: str | os.PathLike[str] | bytes | BinaryIO,
         *,
         filename: str | None,
         user_id: str,
         content_type: str | None = None,
     ) -> str:
-        """Store ``source`` (a local path or bytes) as an upload; returns its id."""
+        """Store ``source`` (a local path, bytes, or a binary file open for reading) as an
+        upload; returns its id."""
         if content_type is not None and not (
             isinstance(content_type, str) and _CONTENT_TYPE.fullmatch(content_type)
         ):
@@ -256,6 +257,12 @@ class Inputs:
             staged = self.stage_path(os.fspath(source), field="source")
             if filename is not None:
                 staged = replace(staged, filename=_text(_upload_name(filename)))
+        elif callable(getattr(source, "read", None)):
+            # A file a web service spooled: read in chunks, the size limit holds while reading.
+            if isinstance(source, io.TextIOBase):
+                raise InvalidInputError("must be a binary file (opened with 'rb')", field="source")
+            name = _upload_name(filename or "upload")
+            staged = self._stage(source, name, field="source", what=name)
         else:
             raise InvalidInputError(f"must be a path or bytes, got {type(source).__name__}", field="source")
         token, upload_id = uuid.uuid4().hex, uuid.uuid4().hex

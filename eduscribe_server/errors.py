@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 
 from eduscribe_sdk import errors
 
-__all__ = ["ERROR_STATUS", "ApiError", "error_body", "install_error_handlers"]
+__all__ = ["ERROR_STATUS", "ApiError", "error_body", "install_error_handlers", "status_of"]
 
 logger = logging.getLogger("eduscribe.server")
 
@@ -47,9 +47,18 @@ ERROR_STATUS: dict[type[errors.EduscribeError], tuple[int, str]] = {
 class ApiError(Exception):
     """An HTTP-only refusal with no SDK counterpart (a body too large, a bad upload)."""
 
-    def __init__(self, status: int, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers = headers
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -59,7 +68,8 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"success": False, "error": error}
 
 
-def _status_of(exc: errors.EduscribeError) -> tuple[int, str]:
+def status_of(exc: errors.EduscribeError) -> tuple[int, str]:
+    """The HTTP status and error code ``exc`` leaves as."""
     for cls in type(exc).__mro__:
         if cls in ERROR_STATUS:
             return ERROR_STATUS[cls]
@@ -72,7 +82,7 @@ def _respond(status: int, body: dict[str, Any], headers: dict[str, str] | None =
 
 async def _eduscribe_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.EduscribeError)
-    status, code = _status_of(exc)
+    status, code = status_of(exc)
     headers: dict[str, str] = {}
     if isinstance(exc, errors.RateLimitExceeded):
         headers["Retry-After"] = str(max(1, round(exc.retry_after_s + 0.499)))
@@ -86,7 +96,7 @@ async def _eduscribe_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return _respond(exc.status, error_body(exc.code, exc.message, exc.field))
+    return _respond(exc.status, error_body(exc.code, exc.message, exc.field), exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -104,7 +114,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}.get(exc.status_code, "error")
+    codes = {401: "unauthenticated", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    code = codes.get(exc.status_code, "error")
     return _respond(exc.status_code, error_body(code, str(exc.detail)), dict(exc.headers or {}))
 
 

@@ -7,16 +7,25 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from eduscribe_sdk import Client, Settings
 from eduscribe_sdk.testing import free_port
 from tests.conftest import REPO, RedisServer
+
+LECTURE = (
+    "Photosynthesis converts light energy into chemical energy. Chlorophyll in the chloroplasts "
+    "absorbs light, and the plant uses it to turn water and carbon dioxide into glucose and oxygen. "
+    "The light-dependent reactions happen in the thylakoid membranes; the Calvin cycle fixes carbon "
+    "in the stroma."
+)
 
 
 class ServerProcess:
@@ -91,6 +100,45 @@ class Api:
     def as_(self, key: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"} if key else {}
 
+    def create(self, key: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
+        """POST /api/jobs as ``key``, checking the status; the response body."""
+        response = self.http.post("/api/jobs", json=body, headers=self.as_(key))
+        assert response.status_code == status, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def text_job(self, key: str, content: str = LECTURE, **extra: Any) -> str:
+        return str(
+            self.create(key, {"jobType": "text_notes", "inputData": {"content": content}, **extra})["jobId"]
+        )
+
+    def wait(self, key: str, job_id: str, timeout: float = 60) -> dict[str, Any]:
+        """The job once it finished (polls GET /api/jobs/{id})."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.http.get(f"/api/jobs/{job_id}", headers=self.as_(key))
+            assert response.status_code == 200, response.text
+            job: dict[str, Any] = response.json()["job"]
+            if job["status"] in ("completed", "failed", "cancelled", "skipped"):
+                return job
+            assert time.monotonic() < deadline, f"job {job_id} still {job['status']}"
+            time.sleep(0.1)
+
+
+def assert_error(
+    response: httpx.Response, status: int, code: str, field: str | None = None
+) -> dict[str, Any]:
+    """The response is the one JSON error shape, with this status and code (and field)."""
+    assert response.status_code == status, (response.status_code, response.text)
+    body: dict[str, Any] = response.json()
+    assert body["success"] is False and set(body) == {"success", "error"}, body
+    assert body["error"]["code"] == code, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"], body
+    assert set(body["error"]) <= {"code", "message", "field"}, body
+    if field is not None:
+        assert body["error"].get("field") == field, body
+    return body
+
 
 @pytest.fixture
 def api(api_server: ServerProcess, redis_url: str, fast_settings: Settings) -> Iterator[Api]:
@@ -100,3 +148,43 @@ def api(api_server: ServerProcess, redis_url: str, fast_settings: Settings) -> I
         admin, _ = client.api_keys.create("ops", admin=True)
         with httpx.Client(base_url=api_server.url, timeout=30) as http:
             yield Api(api_server.url, client, alice, bob, admin, http)
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Start extra servers (own settings, own Redis...) that stop when the test ends."""
+    started: list[ServerProcess] = []
+
+    def start(redis_url: str, **kwargs: Any) -> ServerProcess:
+        server = ServerProcess(redis_url, tmp_path / f"server{len(started)}", **kwargs)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def idle_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RedisServer, ServerProcess]]:
+    """A server with no job slots on a Redis of its own: jobs created there stay queued (no
+    YouTube job reaches the network, a fuzzer's jobs never run)."""
+    redis_server = RedisServer(tmp_path_factory.mktemp("idle-redis")).start()
+    server = ServerProcess(redis_server.url, tmp_path_factory.mktemp("idle-server"), job_slots=0)
+    yield redis_server, server
+    server.stop()
+    redis_server.stop()
+
+
+@pytest.fixture
+def idle(idle_server: tuple[RedisServer, ServerProcess], fast_settings: Settings) -> Iterator[Api]:
+    redis_server, server = idle_server
+    flush = redis.Redis.from_url(redis_server.url)
+    flush.flushall()
+    flush.close()
+    with Client(redis_server.url, user_id="tester", workers=0, settings=fast_settings) as client:
+        alice, _ = client.api_keys.create("alice")
+        bob, _ = client.api_keys.create("bob")
+        admin, _ = client.api_keys.create("ops", admin=True)
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            yield Api(server.url, client, alice, bob, admin, http)
