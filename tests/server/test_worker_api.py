@@ -1,17 +1,12 @@
 """``/api/worker``: the live workers for any key; pause / resume / drain / restart for admins
-(through the SDK's controls: skipped where this SDK has none yet)."""
+(through the SDK's controls)."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
 
-import pytest
-
-from eduscribe_sdk import Client
 from tests.server.conftest import Api, assert_error
-
-controls = pytest.mark.skipif(not hasattr(Client, "pause"), reason="this SDK has no worker controls yet")
 
 
 def test_workers_are_listed_for_any_key(api: Api) -> None:
@@ -59,7 +54,6 @@ def test_worker_actions_are_checked(idle: Api) -> None:
     )
 
 
-@controls
 def test_pause_and_resume_a_tier(idle: Api) -> None:
     admin = idle.as_(idle.admin)
     paused = idle.http.post("/api/worker", json={"action": "pause", "queue": "free"}, headers=admin)
@@ -74,7 +68,6 @@ def test_pause_and_resume_a_tier(idle: Api) -> None:
     assert_error(bad, 422, "invalid_input", "queue")
 
 
-@controls
 def test_drain_and_restart_ask_live_workers(idle: Api) -> None:
     admin = idle.as_(idle.admin)
     drained = idle.http.post("/api/worker", json={"action": "drain"}, headers=admin)
