@@ -12,6 +12,7 @@ from eduscribe_sdk import Client, __version__
 
 from . import live, metrics
 from .errors import install_error_handlers
+from .limits import BodyLimit
 from .routes import admin, jobs, uploads, worker
 
 __all__ = ["create_app"]
@@ -48,6 +49,7 @@ def create_app(client: Client | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, exempt=("/api/uploads",))
     for module in (jobs, uploads, worker, admin, live, metrics):
         app.include_router(module.router)
     return app
