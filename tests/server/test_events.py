@@ -1,0 +1,235 @@
+"""Live updates over real HTTP: Server-Sent Events and the WebSocket, against the server
+subprocess (its two in-process job slots run the real text processor)."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from tests.server.conftest import Api
+
+TEXT = "Photosynthesis turns light into chemical energy. Chlorophyll absorbs red and blue light. " * 5
+WAIT = 30.0
+
+
+def create_job(api: Api, key: str, user: str) -> str:
+    """A short text job of ``user``, created over HTTP (``POST /api/jobs``); in a tree without
+    the REST routes yet, through the SDK with that user id (the same record in Redis)."""
+    body = {"jobType": "text_notes", "inputData": {"content": TEXT}}
+    response = api.http.post("/api/jobs", json=body, headers=api.as_(key))
+    if response.status_code in (404, 405) and response.json()["error"]["message"] in ("Not Found", "Method Not Allowed"):
+        return api.client.create_job("text_notes", {"content": TEXT}, user_id=user).id
+    assert response.status_code == 201, response.text
+    job_id: str = response.json()["jobId"]
+    return job_id
+
+
+@dataclass
+class Sse:
+    """An SSE client reading in a thread: ``events`` collects ``(id, event, data)``."""
+
+    url: str
+    headers: dict[str, str]
+    params: dict[str, Any] = field(default_factory=dict)
+    events: queue.Queue[tuple[str | None, str, dict[str, Any]]] = field(default_factory=queue.Queue)
+    status: int | None = None
+    body: str = ""
+
+    def __post_init__(self) -> None:
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        assert self._ready.wait(10), "the stream did not open"
+
+    def _run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=httpx.Timeout(5, read=None)) as http:
+            try:
+                with http.stream("GET", "/api/events", headers=self.headers, params=self.params) as response:
+                    self.status = response.status_code
+                    if response.status_code != 200:
+                        self.body = response.read().decode()
+                        self._ready.set()
+                        return
+                    self._ready.set()
+                    self._read(response)
+            except (httpx.HTTPError, RuntimeError):
+                pass
+            finally:
+                self._ready.set()
+
+    def _read(self, response: httpx.Response) -> None:
+        fields: dict[str, str] = {}
+        for line in response.iter_lines():
+            if self._stop.is_set():
+                return
+            if not line:
+                if "data" in fields:
+                    self.events.put((fields.get("id"), fields.get("event", "message"), json.loads(fields["data"])))
+                fields = {}
+            elif not line.startswith(":"):
+                name, _, value = line.partition(":")
+                fields[name] = value.removeprefix(" ")
+
+    def next(self, timeout: float = WAIT) -> tuple[str | None, str, dict[str, Any]]:
+        return self.events.get(timeout=timeout)
+
+    def until(self, job_id: str, kind: str, timeout: float = WAIT) -> list[tuple[str | None, str, dict[str, Any]]]:
+        """Events up to and including ``job_id``'s ``kind`` event."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while True:
+            item = self.next(max(0.01, deadline - time.monotonic()))
+            seen.append(item)
+            if item[2].get("jobId") == job_id and item[1] == kind:
+                return seen
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(0.1)  # a stream blocked on a read ends with the server's next ping
+
+
+def sse(api: Api, key: str, **params: Any) -> Sse:
+    return Sse(api.url, api.as_(key), params)
+
+
+@pytest.fixture
+def streams() -> Iterator[list[Sse]]:
+    opened: list[Sse] = []
+    yield opened
+    for stream in opened:
+        stream.close()
+
+
+def test_sse_progress_and_completion_only_own_jobs(api: Api, streams: list[Sse]) -> None:
+    alice, bob, admin = sse(api, api.alice), sse(api, api.bob), sse(api, api.admin)
+    streams += [alice, bob, admin]
+    job = create_job(api, api.alice, "alice")
+    seen = alice.until(job, "completed")
+    kinds = [kind for _, kind, data in seen if data.get("jobId") == job]
+    assert kinds[0] == "created" and "started" in kinds and "progress" in kinds
+    done = seen[-1]
+    assert done[0] and done[2]["status"] == "completed" and done[2]["progress"] == 100
+    ids = [event_id for event_id, _, _ in seen if event_id]
+    assert ids == sorted(ids, key=lambda i: tuple(map(int, i.split("-")))) and len(set(ids)) == len(ids)
+    # The admin sees the same events; bob sees nothing of alice's job.
+    assert admin.until(job, "completed")[-1][0] == done[0]
+    bob_job = create_job(api, api.bob, "bob")
+    bob_seen = bob.until(bob_job, "completed")
+    assert {data["jobId"] for _, _, data in bob_seen if "jobId" in data} == {bob_job}
+
+
+def test_job_filter_and_other_users_job_is_404(api: Api, streams: list[Sse]) -> None:
+    first, second = create_job(api, api.alice, "alice"), create_job(api, api.alice, "alice")
+    other = sse(api, api.bob, job=first)
+    assert other.status == 404
+    assert json.loads(other.body)["error"]["code"] == "not_found"
+    assert sse(api, api.alice, job="no-such-job").status == 404
+    assert sse(api, None).status == 401
+    # ?job= on its own: the named job only, resumed from the start of the stream.
+    only = sse(api, api.alice, job=second, since="0-0")
+    streams.append(only)
+    seen = only.until(second, "completed")
+    assert {data["jobId"] for _, _, data in seen} == {second}
+    # The key as ?token= (EventSource cannot send headers).
+    by_token = Sse(api.url, {}, {"token": api.alice, "job": f"{first},{second}", "since": "0-0"})
+    streams.append(by_token)
+    assert by_token.status == 200
+    assert by_token.until(first, "completed")
+
+
+def test_sse_resume_after_disconnect_loses_and_repeats_nothing(api: Api, streams: list[Sse]) -> None:
+    stream = sse(api, api.alice)
+    first = create_job(api, api.alice, "alice")
+    before = stream.until(first, "completed")
+    last_id = before[-1][0]
+    assert last_id
+    stream.close()
+    # While disconnected: more jobs run to completion (and one of bob's, never to arrive).
+    missed = [create_job(api, api.alice, "alice") for _ in range(3)]
+    create_job(api, api.bob, "bob")
+    deadline = time.monotonic() + WAIT
+    while not all(api.client.get_job(j).finished for j in missed) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    resumed = Sse(api.url, {**api.as_(api.alice), "Last-Event-ID": last_id})
+    streams.append(resumed)
+    late = create_job(api, api.alice, "alice")  # during or after the replay: must arrive once
+    got = resumed.until(late, "completed")
+    ids = [event_id for event_id, _, _ in got if event_id]
+    assert len(ids) == len(set(ids)), "an event arrived twice"
+    # Exactly the stream's events of alice's jobs after last_id, in order (bob's left out).
+    alices = {first, *missed, late}
+    assert ids == [e.id for e in api.client.events(last_id, limit=1000) if e.job_id in alices]
+    for job in missed:
+        assert any(data.get("jobId") == job and kind == "completed" for _, kind, data in got)
+
+
+def test_resume_from_an_expired_id_gets_reset(api: Api, streams: list[Sse]) -> None:
+    create_job(api, api.alice, "alice")
+    time.sleep(0.05)
+    stream = sse(api, api.alice, since="1-0")
+    streams.append(stream)
+    event_id, kind, data = stream.next()
+    assert kind == "reset" and data["reason"] == "expired"
+    bad = sse(api, api.alice, since="yesterday")
+    assert bad.status == 422 and json.loads(bad.body)["error"]["field"] == "since"
+
+
+def _ws(api: Api, query: str = "") -> ClientConnection:
+    return connect(api.url.replace("http", "ws") + "/api/ws" + query, open_timeout=10)
+
+
+def _ws_until(ws: ClientConnection, job_id: str, kind: str) -> list[dict[str, Any]]:
+    seen = []
+    deadline = time.monotonic() + WAIT
+    while True:
+        message = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+        seen.append(message)
+        if message["data"].get("jobId") == job_id and message["event"] == kind:
+            return seen
+
+
+def test_websocket_events_auth_and_subscribe(api: Api) -> None:
+    with _ws(api, f"?token={api.alice}") as alice, _ws(api) as bob:
+        bob.send(json.dumps({"token": api.bob}))
+        time.sleep(0.3)  # the first-message handshake completes on the server
+        job = create_job(api, api.alice, "alice")
+        seen = _ws_until(alice, job, "completed")
+        assert [m["event"] for m in seen][0] == "created" and all(m["id"] for m in seen)
+        bob_job = create_job(api, api.bob, "bob")
+        assert {m["data"]["jobId"] for m in _ws_until(bob, bob_job, "completed")} == {bob_job}
+        # subscribe narrows the stream; another user's job closes the socket with 4404.
+        other = create_job(api, api.alice, "alice")
+        alice.send(json.dumps({"subscribe": [other]}))
+        bob.send(json.dumps({"subscribe": [other]}))
+        with pytest.raises(ConnectionClosed):
+            while True:
+                bob.recv(timeout=5)
+        assert bob.close_code == 4404
+        assert any(m["data"].get("jobId") == other for m in _ws_until(alice, other, "completed"))
+    with _ws(api, "?token=esk_wrong") as wrong:
+        with pytest.raises(ConnectionClosed):
+            wrong.recv(timeout=5)
+        assert wrong.close_code == 4401
+
+
+def test_websocket_resume_with_since(api: Api) -> None:
+    job = create_job(api, api.alice, "alice")
+    deadline = time.monotonic() + WAIT
+    while not api.client.get_job(job).finished and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with _ws(api) as ws:
+        ws.send(json.dumps({"token": api.alice, "since": "0-0"}))
+        seen = _ws_until(ws, job, "completed")
+    expected = [e.id for e in api.client.events("0-0", limit=1000) if e.job_id == job]
+    assert [m["id"] for m in seen if m["id"]] == expected
