@@ -3,11 +3,12 @@ subprocess (its two in-process job slots run the real text processor)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from eduscribe_sdk import Client
+from eduscribe_server.hub import Hub, LiveEvent, event_key
 from tests.server.conftest import Api
 
 TEXT = "Photosynthesis turns light into chemical energy. Chlorophyll absorbs red and blue light. " * 5
@@ -233,3 +236,77 @@ def test_websocket_resume_with_since(api: Api) -> None:
         seen = _ws_until(ws, job, "completed")
     expected = [e.id for e in api.client.events("0-0", limit=1000) if e.job_id == job]
     assert [m["id"] for m in seen if m["id"]] == expected
+
+
+# --- the hub on its own (in this process, on the test's Redis) ---------------------------------
+def _run_hub(client: Client, body: Callable[[Hub], Awaitable[None]], **options: Any) -> None:
+    async def main() -> None:
+        hub = Hub(client, **options)
+        await hub.start()
+        try:
+            await asyncio.wait_for(body(hub), WAIT)
+        finally:
+            await hub.stop()
+
+    asyncio.run(main())
+
+
+async def _caught_up(hub: Hub, client: Client) -> None:
+    target = event_key(await asyncio.to_thread(client.last_event_id))
+    while event_key(hub.position) < target:
+        await asyncio.sleep(0.01)
+
+
+def test_slow_subscriber_gets_reset_and_stays_bounded(bare_client: Client) -> None:
+    async def body(hub: Hub) -> None:
+        slow, fast = hub.subscribe(None), hub.subscribe(None)
+        got: list[LiveEvent] = []
+
+        async def read_fast() -> None:
+            while (event := await fast.mailbox.get()) is not None:
+                got.append(event)
+
+        reader = asyncio.create_task(read_fast())
+        handles = await asyncio.to_thread(
+            lambda: [bare_client.create_job("text_notes", {"content": TEXT}) for _ in range(40)]
+        )
+        await _caught_up(hub, bare_client)
+        await asyncio.sleep(0.05)
+        assert len(slow.mailbox) <= 5 and slow.mailbox.resets >= 1
+        first = await slow.mailbox.get()
+        assert first is not None and first.kind == "reset" and first.data["reason"] == "behind"
+        # The fast one got every event, in order, and no reset.
+        assert [e.job_id for e in got if e.kind == "created"] == [h.id for h in handles]
+        assert all(e.kind != "reset" for e in got)
+        reader.cancel()
+
+    _run_hub(bare_client, body, capacity=5)
+
+
+def test_position_events_for_a_users_queued_jobs(bare_client: Client) -> None:
+    async def body(hub: Hub) -> None:
+        sub = hub.subscribe("alice")
+        other = hub.subscribe("bob")
+        jobs = [
+            (await asyncio.to_thread(bare_client.create_job, "text_notes", {"content": TEXT}, user_id="alice")).id
+            for _ in range(3)
+        ]
+        positions: dict[str, int] = {}
+        while len(positions) < 3:
+            event = await sub.mailbox.get()
+            assert event is not None
+            if event.kind == "position":
+                assert event.id is None
+                positions[event.data["jobId"]] = event.data["queuePosition"]
+        assert [positions[j] for j in jobs] == [0, 1, 2]  # 0: next to run
+        await asyncio.to_thread(bare_client.cancel, jobs[0])
+        moved: dict[str, int] = {}
+        while len(moved) < 2:
+            event = await sub.mailbox.get()
+            assert event is not None
+            if event.kind == "position":
+                moved[event.data["jobId"]] = event.data["queuePosition"]
+        assert moved == {jobs[1]: 0, jobs[2]: 1}
+        assert all(e.kind != "position" for e in list(other.mailbox._items))
+
+    _run_hub(bare_client, body, position_interval=0.05)
