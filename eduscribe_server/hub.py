@@ -27,6 +27,7 @@ Metrics
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections import OrderedDict, deque
@@ -317,10 +318,8 @@ class Hub:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed since the check
             loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:  # the loop closed between the check and the call
-            pass
 
     # --- position events --------------------------------------------------------------------
     async def _positions(self) -> None:

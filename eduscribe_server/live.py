@@ -30,7 +30,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from eduscribe_sdk import (
     AuthenticationError,
@@ -195,7 +195,9 @@ async def events(
         async for event in _stream(hub, sub, resume):
             yield ServerSentEvent(json.dumps(event.data), event=event.kind, id=event.id)
 
-    return EventSourceResponse(content(), ping=PING_SECONDS, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return EventSourceResponse(
+        content(), ping=PING_SECONDS, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
 
 
 # --- WebSocket ------------------------------------------------------------------------------
@@ -261,7 +263,9 @@ async def websocket(
     await _serve_socket(ws, hub, principal, sub, resume)
 
 
-async def _serve_socket(ws: WebSocket, hub: Hub, principal: Principal, sub: Subscription, since: str | None) -> None:
+async def _serve_socket(
+    ws: WebSocket, hub: Hub, principal: Principal, sub: Subscription, since: str | None
+) -> None:
     async def send() -> None:
         async for event in _stream(hub, sub, since):
             await ws.send_json({"id": event.id, "event": event.kind, "data": event.data})

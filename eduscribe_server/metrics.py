@@ -67,7 +67,9 @@ class QueueCollector(Collector):
         up.add_metric([], 1)
         yield up
         depth = GaugeMetricFamily("eduscribe_queue_depth", "Jobs waiting in a tier's queue", labels=["tier"])
-        jobs = GaugeMetricFamily("eduscribe_jobs", "Stored jobs by status and tier", labels=["status", "tier"])
+        jobs = GaugeMetricFamily(
+            "eduscribe_jobs", "Stored jobs by status and tier", labels=["status", "tier"]
+        )
         for tier, row in stats.frame.iterrows():
             depth.add_metric([str(tier)], float(row["depth"]))
             for status in _STATUSES:
@@ -75,7 +77,9 @@ class QueueCollector(Collector):
         yield depth
         yield jobs
         alive = workers[workers["alive"]] if len(workers) else workers
-        yield GaugeMetricFamily("eduscribe_workers_live", "Workers with a recent heartbeat", value=stats.workers)
+        yield GaugeMetricFamily(
+            "eduscribe_workers_live", "Workers with a recent heartbeat", value=stats.workers
+        )
         yield GaugeMetricFamily("eduscribe_job_slots", "Job slots of the live workers", value=stats.slots)
         busy = float(alive["jobs_in_flight"].sum()) if len(alive) else 0.0
         yield GaugeMetricFamily("eduscribe_job_slots_busy", "Jobs running on the live workers", value=busy)
@@ -121,7 +125,9 @@ class JobMetrics:
     def observe(self, event: JobEvent, record: JobRecord | None) -> None:
         job_type = record.job_type.value if record else "unknown"
         if event.kind == "started" and record and record.started_at:
-            self.wait.labels(job_type).observe(max(0.0, (record.started_at - record.created_at).total_seconds()))
+            self.wait.labels(job_type).observe(
+                max(0.0, (record.started_at - record.created_at).total_seconds())
+            )
         elif event.kind == "completed":
             self.finished.labels(job_type, "completed").inc()
             seconds = record.actual_duration_seconds if record else None
@@ -140,6 +146,7 @@ def install(app: FastAPI) -> JobMetrics:
     """The application's registry (gauges from Redis, the hub's observations); returns what
     the hub reports to."""
     registry = CollectorRegistry(auto_describe=False)
+
     def subscribers() -> int:
         hub = getattr(app.state, "hub", None)
         return hub.subscribers if hub is not None else 0

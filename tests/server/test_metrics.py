@@ -28,29 +28,36 @@ def scrape(api: Api) -> dict[str, list[Sample]]:
 
 
 def value(samples: list[Sample], name: str, **labels: str) -> float:
-    found = [s.value for s in samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())]
+    found = [
+        s.value for s in samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+    ]
     return sum(found)
 
 
 def test_metrics_gauges_and_a_duration_histogram(api: Api) -> None:
     before = scrape(api)
-    done_before = value(before["eduscribe_job_duration_seconds"], "eduscribe_job_duration_seconds_count",
-                        job_type="text_notes") if "eduscribe_job_duration_seconds" in before else 0.0  # fmt: skip
+    durations = before.get("eduscribe_job_duration_seconds", [])
+    done_before = value(durations, "eduscribe_job_duration_seconds_count", job_type="text_notes")
     job = api.client.create_job("text_notes", {"content": TEXT}, user_id="alice")
     queued = [api.client.create_job("text_notes", {"content": TEXT}, user_id="bob", priority="low")]
     api.client.wait(job.id, timeout=WAIT)
     deadline = time.monotonic() + WAIT
     while True:
         families = scrape(api)
-        count = value(families["eduscribe_job_duration_seconds"], "eduscribe_job_duration_seconds_count",
-                      job_type="text_notes")  # fmt: skip
+        durations = families["eduscribe_job_duration_seconds"]
+        count = value(durations, "eduscribe_job_duration_seconds_count", job_type="text_notes")
         if count >= done_before + 1 or time.monotonic() > deadline:
             break
         time.sleep(0.1)
     assert count >= done_before + 1, "the hub did not observe the completed job"
     buckets = [s for s in families["eduscribe_job_duration_seconds"] if s.name.endswith("_bucket")]
     assert {s.labels["le"] for s in buckets} >= {"1.0", "+Inf"}
-    assert value(families["eduscribe_job_wait_seconds"], "eduscribe_job_wait_seconds_count", job_type="text_notes") >= 1
+    assert (
+        value(
+            families["eduscribe_job_wait_seconds"], "eduscribe_job_wait_seconds_count", job_type="text_notes"
+        )
+        >= 1
+    )
     depth = families["eduscribe_queue_depth"]
     assert {s.labels["tier"] for s in depth} == {p.value for p in Priority}
     jobs = families["eduscribe_jobs"]
@@ -68,17 +75,34 @@ def test_failures_by_error_type_counted_from_events() -> None:
     metrics = JobMetrics(registry)
     now = datetime.now(UTC)
     record = JobRecord(
-        id="j1", user_id="u", job_type=JobType.FILE_NOTES, status=JobStatus.FAILED, priority=Priority.NORMAL,
-        input_data={}, output_data=None, progress=10, error_message="no text", error_details={"type": "ExtractionError"},
-        retry_count=0, max_retries=0, created_at=now - timedelta(seconds=3), started_at=now - timedelta(seconds=1),
-        completed_at=now, updated_at=now, worker_id=None, estimated_duration_seconds=None,
-        actual_duration_seconds=None, queue_position=None,
-    )  # fmt: skip
+        id="j1",
+        user_id="u",
+        job_type=JobType.FILE_NOTES,
+        status=JobStatus.FAILED,
+        priority=Priority.NORMAL,
+        input_data={},
+        output_data=None,
+        progress=10,
+        error_message="no text",
+        error_details={"type": "ExtractionError"},
+        retry_count=0,
+        max_retries=0,
+        created_at=now - timedelta(seconds=3),
+        started_at=now - timedelta(seconds=1),
+        completed_at=now,
+        updated_at=now,
+        worker_id=None,
+        estimated_duration_seconds=None,
+        actual_duration_seconds=None,
+        queue_position=None,
+    )
     metrics.observe(JobEvent("1-0", "j1", "started", JobStatus.PROCESSING, 0, now), record)
     metrics.observe(JobEvent("2-0", "j1", "failed", JobStatus.FAILED, None, now), record)
     metrics.observe(JobEvent("3-0", "gone", "failed", JobStatus.FAILED, None, now), None)
     get = registry.get_sample_value
-    assert get("eduscribe_job_failures_total", {"job_type": "file_notes", "error_type": "ExtractionError"}) == 1
+    assert (
+        get("eduscribe_job_failures_total", {"job_type": "file_notes", "error_type": "ExtractionError"}) == 1
+    )
     assert get("eduscribe_job_failures_total", {"job_type": "unknown", "error_type": "unknown"}) == 1
     assert get("eduscribe_jobs_finished_total", {"job_type": "file_notes", "status": "failed"}) == 1
     assert get("eduscribe_job_wait_seconds_sum", {"job_type": "file_notes"}) == 2.0
