@@ -207,8 +207,13 @@ class Hub:
         return len(self._subs)
 
     # --- subscribers (event loop only) ---------------------------------------------------
-    def subscribe(self, user: str | None, jobs: Iterable[str] | None = None) -> Subscription:
-        sub = Subscription(user, set(jobs) if jobs is not None else None, Mailbox(self.capacity))
+    def subscribe(
+        self, user: str | None, jobs: Iterable[str] | None = None, *, capacity: int | None = None
+    ) -> Subscription:
+        """Events of ``user``'s jobs (None: every job) limited to ``jobs`` (None: no limit),
+        into a mailbox of ``capacity`` events (default: the hub's)."""
+        mailbox = Mailbox(capacity or self.capacity)
+        sub = Subscription(user, set(jobs) if jobs is not None else None, mailbox)
         self._subs.add(sub)
         return sub
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from eduscribe_sdk import Client
+from eduscribe_sdk import Client, Settings
 from eduscribe_server.hub import Hub, LiveEvent, event_key
 from tests.server.conftest import Api
 
@@ -244,6 +245,16 @@ def test_websocket_resume_with_since(api: Api) -> None:
 
 
 # --- the hub on its own (in this process, on the test's Redis) ---------------------------------
+@pytest.fixture
+def quiet_client(redis_url: str, fast_settings: Settings) -> Iterator[Client]:
+    """A client with no workers on a database of its own: the session's server has job slots
+    taking jobs from the default one."""
+    url = redis_url.rsplit("/", 1)[0] + "/8"
+    redis.Redis.from_url(url).flushdb()
+    with Client(url, user_id="tester", workers=0, settings=fast_settings) as client:
+        yield client
+
+
 def _run_hub(client: Client, body: Callable[[Hub], Awaitable[None]], **options: Any) -> None:
     async def main() -> None:
         hub = Hub(client, **options)
@@ -262,9 +273,9 @@ async def _caught_up(hub: Hub, client: Client) -> None:
         await asyncio.sleep(0.01)
 
 
-def test_slow_subscriber_gets_reset_and_stays_bounded(bare_client: Client) -> None:
+def test_slow_subscriber_gets_reset_and_stays_bounded(quiet_client: Client) -> None:
     async def body(hub: Hub) -> None:
-        slow, fast = hub.subscribe(None), hub.subscribe(None)
+        slow, fast = hub.subscribe(None, capacity=5), hub.subscribe(None)
         got: list[LiveEvent] = []
 
         async def read_fast() -> None:
@@ -273,9 +284,9 @@ def test_slow_subscriber_gets_reset_and_stays_bounded(bare_client: Client) -> No
 
         reader = asyncio.create_task(read_fast())
         handles = await asyncio.to_thread(
-            lambda: [bare_client.create_job("text_notes", {"content": TEXT}) for _ in range(40)]
+            lambda: [quiet_client.create_job("text_notes", {"content": TEXT}) for _ in range(40)]
         )
-        await _caught_up(hub, bare_client)
+        await _caught_up(hub, quiet_client)
         await asyncio.sleep(0.05)
         assert len(slow.mailbox) <= 5 and slow.mailbox.resets >= 1
         first = await slow.mailbox.get()
@@ -285,17 +296,17 @@ def test_slow_subscriber_gets_reset_and_stays_bounded(bare_client: Client) -> No
         assert all(e.kind != "reset" for e in got)
         reader.cancel()
 
-    _run_hub(bare_client, body, capacity=5)
+    _run_hub(quiet_client, body)
 
 
-def test_position_events_for_a_users_queued_jobs(bare_client: Client) -> None:
+def test_position_events_for_a_users_queued_jobs(quiet_client: Client) -> None:
     async def body(hub: Hub) -> None:
         sub = hub.subscribe("alice")
         other = hub.subscribe("bob")
         jobs = [
             (
                 await asyncio.to_thread(
-                    bare_client.create_job, "text_notes", {"content": TEXT}, user_id="alice"
+                    quiet_client.create_job, "text_notes", {"content": TEXT}, user_id="alice"
                 )
             ).id
             for _ in range(3)
@@ -308,7 +319,7 @@ def test_position_events_for_a_users_queued_jobs(bare_client: Client) -> None:
                 assert event.id is None
                 positions[event.data["jobId"]] = event.data["queuePosition"]
         assert [positions[j] for j in jobs] == [0, 1, 2]  # 0: next to run
-        await asyncio.to_thread(bare_client.cancel, jobs[0])
+        await asyncio.to_thread(quiet_client.cancel, jobs[0])
         moved: dict[str, int] = {}
         while len(moved) < 2:
             event = await sub.mailbox.get()
@@ -318,4 +329,4 @@ def test_position_events_for_a_users_queued_jobs(bare_client: Client) -> None:
         assert moved == {jobs[1]: 0, jobs[2]: 1}
         assert all(e.kind != "position" for e in list(other.mailbox._items))
 
-    _run_hub(bare_client, body, position_interval=0.05)
+    _run_hub(quiet_client, body, position_interval=0.05)
