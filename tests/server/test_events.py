@@ -20,6 +20,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from eduscribe_sdk import Client, Settings
 from eduscribe_server.hub import Hub, LiveEvent, event_key
+from eduscribe_server.live import _stream
 from tests.server.conftest import Api
 
 TEXT = "Photosynthesis turns light into chemical energy. Chlorophyll absorbs red and blue light. " * 5
@@ -319,6 +320,8 @@ def test_position_events_for_a_users_queued_jobs(quiet_client: Client) -> None:
                 assert event.id is None
                 positions[event.data["jobId"]] = event.data["queuePosition"]
         assert [positions[j] for j in jobs] == [0, 1, 2]  # 0: next to run
+        await asyncio.sleep(0.3)  # six ticks: an unchanged position is not sent again
+        assert all(e.kind != "position" for e in list(sub.mailbox._items))
         await asyncio.to_thread(quiet_client.cancel, jobs[0])
         moved: dict[str, int] = {}
         while len(moved) < 2:
@@ -330,3 +333,28 @@ def test_position_events_for_a_users_queued_jobs(quiet_client: Client) -> None:
         assert all(e.kind != "position" for e in list(other.mailbox._items))
 
     _run_hub(quiet_client, body, position_interval=0.05)
+
+
+def test_replay_and_live_overlap_delivered_once(quiet_client: Client) -> None:
+    """The race of a resume made certain: events both replayed from the stream and already
+    queued by the hub (subscribed first, as the routes do) arrive once, in order."""
+
+    def create() -> str:
+        return quiet_client.create_job("text_notes", {"content": TEXT}, user_id="alice").id
+
+    async def body(hub: Hub) -> None:
+        since = await asyncio.to_thread(quiet_client.last_event_id)
+        sub = hub.subscribe("alice")
+        before = [await asyncio.to_thread(create) for _ in range(3)]
+        await _caught_up(hub, quiet_client)
+        assert len(sub.mailbox) == 3  # queued live, and also in the stream after `since`
+        stream = _stream(hub, sub, since)
+        got = [await anext(stream) for _ in range(3)]
+        after = await asyncio.to_thread(create)
+        got.append(await anext(stream))
+        assert [e.job_id for e in got] == [*before, after]
+        assert len({e.id for e in got}) == 4
+        await stream.aclose()
+        assert hub.subscribers == 0
+
+    _run_hub(quiet_client, body)
