@@ -41,8 +41,14 @@ TEXT = "Photosynthesis turns light into chemical energy in the chloroplasts of p
 
 
 # --- the server ---------------------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def server_process(redis_url: str, home: Path) -> Iterator[str]:
+def server_process(redis_url: str, home: Path) -> Iterator[tuple[str, int]]:
     from eduscribe_sdk.testing import free_port
 
     port = free_port()
@@ -60,7 +66,7 @@ def server_process(redis_url: str, home: Path) -> Iterator[str]:
     )  # fmt: skip
     try:
         _wait_ready(port, process)
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         try:
@@ -250,8 +256,9 @@ async def _fan_out(address: str, key: str, streams: int, events: int, trigger: C
 
 
 # --- the phases ---------------------------------------------------------------------------------
-def _stats(name: str, per_s: float, latencies: list[float]) -> dict[str, Any]:
+def _stats(name: str, per_s: float, latencies: list[float], *, server_cpu: float | None = None) -> dict[str, Any]:
     return {
+        "server_cpu_ms_per_req": server_cpu / len(latencies) * 1000 if server_cpu is not None else None,
         "phase": name,
         "per_s": per_s,
         "p50_ms": percentile(latencies, 50) * 1000,
@@ -260,22 +267,33 @@ def _stats(name: str, per_s: float, latencies: list[float]) -> dict[str, Any]:
     }
 
 
-def _round(address: str, key: str, client: Any, sizes: dict[str, Any]) -> list[dict[str, Any]]:
+def _round(address: str, pid: int, key: str, client: Any, sizes: dict[str, Any]) -> list[dict[str, Any]]:
     clients, limit = sizes["clients"], sizes["time_limit"]
     body = json.dumps({"jobType": "text_notes", "inputData": {"content": TEXT}}).encode()
     post = _raw("POST", "/api/jobs", address, key, body)
-    per_s, lat, bodies = asyncio.run(_load(address, clients, sizes["posts"], lambda i: post, 201, limit))
-    out = [_stats("HTTP POST /api/jobs", per_s, lat)]
-    ids = [json.loads(b)["jobId"] for b in bodies]
-    per_s, lat = _sdk_load(
-        sizes["posts"], clients, lambda i: client.create_job("text_notes", {"content": TEXT}, user_id="bench"), limit
-    )
-    out.append(_stats("SDK create_job", per_s, lat))
+    out = []
+
+    def http(name: str, count: int, make: Callable[[int], bytes], expect: int) -> list[bytes]:
+        cpu = cpu_seconds(pid)
+        per_s, lat, bodies = asyncio.run(_load(address, clients, count, make, expect, limit))
+        out.append(_stats(name, per_s, lat, server_cpu=cpu_seconds(pid) - cpu))
+        return bodies
+
+    def sdk(name: str, count: int, call: Callable[[int], object]) -> None:
+        per_s, lat = _sdk_load(count, clients, call, limit)
+        out.append(_stats(name, per_s, lat))
+
+    ids = [json.loads(b)["jobId"] for b in http("HTTP POST /api/jobs", sizes["posts"], lambda i: post, 201)]
+    sdk("SDK create_job", sizes["posts"], lambda i: client.create_job("text_notes", {"content": TEXT}))
     gets = [_raw("GET", f"/api/jobs/{job_id}", address, key) for job_id in ids]
-    per_s, lat, _ = asyncio.run(_load(address, clients, sizes["gets"], lambda i: gets[i % len(gets)], 200, limit))
-    out.append(_stats("HTTP GET /api/jobs/{id}", per_s, lat))
-    per_s, lat = _sdk_load(sizes["gets"], clients, lambda i: client.get_job(ids[i % len(ids)]), limit)
-    out.append(_stats("SDK get_job", per_s, lat))
+    http("HTTP GET /api/jobs/{id}", sizes["gets"], lambda i: gets[i % len(gets)], 200)
+    sdk("SDK get_job", sizes["gets"], lambda i: client.get_job(ids[i % len(ids)]))
+    # What the GET route calls underneath for a queued job: the record, then its wait estimate.
+    sdk(
+        "SDK get_job + estimated_wait",
+        sizes["gets"],
+        lambda i: client.estimated_wait_seconds(client.get_job(ids[i % len(ids)])),
+    )
     return out
 
 
@@ -295,10 +313,10 @@ def run(
     url = server.url(3)
     flush(url)
     sizes = {"posts": posts, "gets": gets, "clients": clients, "time_limit": time_limit}
-    with tempfile.TemporaryDirectory() as home, Client(url, workers=0) as client:
+    with tempfile.TemporaryDirectory() as home, Client(url, user_id="bench", workers=0) as client:
         key, _ = client.api_keys.create("bench")
-        with server_process(url, Path(home)) as address:
-            runs = [phase for _ in range(rounds) for phase in _round(address, key, client, sizes)]
+        with server_process(url, Path(home)) as (address, pid):
+            runs = [phase for _ in range(rounds) for phase in _round(address, pid, key, client, sizes)]
             flush(url)
             key, _ = client.api_keys.create("bench")
 
@@ -355,7 +373,8 @@ def main() -> None:
     with redis_server() as server:
         result = run(server, **sizes)
     for r in result["runs"]:
-        print(f"{r['phase']:<28} {r['per_s']:>8,.0f}/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  n={r['n']}")
+        cpu = f"  server CPU {r['server_cpu_ms_per_req']:.2f} ms/req" if r["server_cpu_ms_per_req"] else ""
+        print(f"{r['phase']:<30} {r['per_s']:>8,.0f}/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms{cpu}")
     print(json.dumps(result["sse"], indent=1))
     for row in result["rows"]:
         print(row)

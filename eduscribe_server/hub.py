@@ -297,8 +297,11 @@ class Hub:
         return [first, *self.client.events(first.id, limit=499)]
 
     def _handle(self, batch: list[JobEvent]) -> None:
-        ids = list(dict.fromkeys(e.job_id for e in batch))
         need = {e.job_id for e in batch if e.kind in _RECORD_KINDS} if self.observer else set()
+        # Owners matter only to subscribers: with none open (the usual state of a busy API
+        # process), a batch costs no read but the metrics'. A subscriber opening meanwhile
+        # asked for events from its opening on; this batch was read before it.
+        ids = list(dict.fromkeys(e.job_id for e in batch)) if self._subs else sorted(need)
         owners, records = self._resolve(ids, need)
         live = [LiveEvent.of(e, owners.get(e.job_id)) for e in batch]
         self._call(self._dispatch, live)
