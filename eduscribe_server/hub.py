@@ -188,7 +188,11 @@ class Hub:
     # --- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self.position = await asyncio.to_thread(self.client.last_event_id)
+        try:
+            self.position = await asyncio.to_thread(self.client.last_event_id)
+        except EduscribeError as exc:  # Redis down: serve anyway, the tail thread retries
+            logger.warning("event hub: cannot read the event stream yet (%s)", exc)
+            self.position = ""
         self._thread = threading.Thread(target=self._tail, name="eduscribe-hub", daemon=True)
         self._thread.start()
         self._position_task = asyncio.create_task(self._positions())
@@ -269,6 +273,8 @@ class Hub:
         broken = False
         while not self._stop.is_set():
             try:
+                if not cursor:  # from "now" once Redis answers: old events are not news
+                    cursor = self.client.last_event_id()
                 batch = self._next_batch(cursor)
                 if broken:
                     broken = False
@@ -365,6 +371,9 @@ class Hub:
         ids = list(candidates)
         records = await asyncio.to_thread(self.client.get_jobs, ids)
         now = datetime.now(UTC).isoformat()
+        for sub in self._subs:  # forget jobs no longer queued: bounded per stream
+            for gone in [j for j in sub.positions if j not in candidates]:
+                del sub.positions[gone]
         for job_id, record in zip(ids, records, strict=True):
             if record is None or record.status is not JobStatus.QUEUED:
                 continue

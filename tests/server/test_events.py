@@ -4,8 +4,10 @@ subprocess (its two in-process job slots run the real text processor)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import queue
+import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -50,6 +52,7 @@ class Sse:
     events: queue.Queue[tuple[str | None, str, dict[str, Any]]] = field(default_factory=queue.Queue)
     status: int | None = None
     body: str = ""
+    response: httpx.Response | None = None
 
     def __post_init__(self) -> None:
         self._ready = threading.Event()
@@ -67,6 +70,7 @@ class Sse:
                         self.body = response.read().decode()
                         self._ready.set()
                         return
+                    self.response = response
                     self._ready.set()
                     self._read(response)
             except (httpx.HTTPError, RuntimeError):
@@ -105,8 +109,13 @@ class Sse:
                 return seen
 
     def close(self) -> None:
+        """Disconnect (closing the socket under the reading thread)."""
         self._stop.set()
-        self._thread.join(0.1)  # a stream blocked on a read ends with the server's next ping
+        if self.response is not None:  # shutdown() wakes the thread blocked in recv()
+            with contextlib.suppress(OSError, KeyError, AttributeError):
+                stream = self.response.extensions["network_stream"]
+                stream.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+        self._thread.join(5)
 
 
 def sse(api: Api, key: str, **params: Any) -> Sse:
@@ -137,6 +146,20 @@ def test_sse_progress_and_completion_only_own_jobs(api: Api, streams: list[Sse])
     bob_job = create_job(api, api.bob, "bob")
     bob_seen = bob.until(bob_job, "completed")
     assert {data["jobId"] for _, _, data in bob_seen if "jobId" in data} == {bob_job}
+    # Disconnected streams leave the hub (the server notices the closed sockets).
+    for stream in (alice, bob, admin):
+        stream.close()
+    deadline = time.monotonic() + WAIT
+    while subscribers(api) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert subscribers(api) == 0
+
+
+def subscribers(api: Api) -> float:
+    for line in api.http.get("/metrics").text.splitlines():
+        if line.startswith("eduscribe_event_subscribers "):
+            return float(line.split()[1])
+    raise AssertionError("no eduscribe_event_subscribers in /metrics")
 
 
 def test_job_filter_and_other_users_job_is_404(api: Api, streams: list[Sse]) -> None:
