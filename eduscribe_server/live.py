@@ -193,7 +193,7 @@ async def events(
 
     async def content() -> AsyncIterator[ServerSentEvent]:
         async for event in _stream(hub, sub, resume):
-            yield ServerSentEvent(json.dumps(event.data), event=event.kind, id=event.id)
+            yield ServerSentEvent(event.text, event=event.kind, id=event.id)
 
     return EventSourceResponse(
         content(), ping=PING_SECONDS, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
@@ -268,7 +268,9 @@ async def _serve_socket(
 ) -> None:
     async def send() -> None:
         async for event in _stream(hub, sub, since):
-            await ws.send_json({"id": event.id, "event": event.kind, "data": event.data})
+            # The event's JSON is encoded once for all streams; only the envelope is added.
+            event_id = json.dumps(event.id)
+            await ws.send_text(f'{{"id": {event_id}, "event": "{event.kind}", "data": {event.text}}}')
 
     async def receive() -> None:
         while True:

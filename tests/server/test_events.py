@@ -325,15 +325,20 @@ def test_slow_subscriber_gets_reset_and_stays_bounded(quiet_client: Client) -> N
 
 def test_position_events_for_a_users_queued_jobs(quiet_client: Client) -> None:
     async def body(hub: Hub) -> None:
+        # One job queued while no stream is open (the hub then looks no owner up) ...
+        early = await asyncio.to_thread(
+            quiet_client.create_job, "text_notes", {"content": TEXT}, user_id="alice"
+        )
+        await _caught_up(hub, quiet_client)
         sub = hub.subscribe("alice")
         other = hub.subscribe("bob")
-        jobs = [
+        jobs = [early.id] + [
             (
                 await asyncio.to_thread(
                     quiet_client.create_job, "text_notes", {"content": TEXT}, user_id="alice"
                 )
             ).id
-            for _ in range(3)
+            for _ in range(2)
         ]
         positions: dict[str, int] = {}
         while len(positions) < 3:
