@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
 from collections import OrderedDict, deque
@@ -62,6 +63,11 @@ class LiveEvent:
     job_id: str | None
     owner: str | None
     data: dict[str, Any]
+    #: ``data`` as JSON, encoded once for every stream that sends it.
+    text: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", json.dumps(self.data))
 
     @classmethod
     def of(cls, event: JobEvent, owner: str | None) -> LiveEvent:
@@ -233,6 +239,9 @@ class Hub:
             if event.id is not None:
                 self.position = event.id
 
+    def _advance(self, event_id: str) -> None:
+        self.position = event_id
+
     def _broadcast_reset(self, last_id: str) -> None:
         reset = LiveEvent.reset("reconnected", last_id)
         for sub in self._subs:
@@ -304,13 +313,16 @@ class Hub:
 
     def _handle(self, batch: list[JobEvent]) -> None:
         need = {e.job_id for e in batch if e.kind in _RECORD_KINDS} if self.observer else set()
-        # Owners matter only to subscribers: with none open (the usual state of a busy API
-        # process), a batch costs no read but the metrics'. A subscriber opening meanwhile
-        # asked for events from its opening on; this batch was read before it.
-        ids = list(dict.fromkeys(e.job_id for e in batch)) if self._subs else sorted(need)
-        owners, records = self._resolve(ids, need)
-        live = [LiveEvent.of(e, owners.get(e.job_id)) for e in batch]
-        self._call(self._dispatch, live)
+        # Subscribers are what owners and dispatching are for: with none open (the usual
+        # state of a busy API process), a batch costs no read but the metrics'. A subscriber
+        # opening meanwhile asked for events from its opening on, and this batch was read
+        # before it (a resuming one replays the batch from the stream: see live.py).
+        if self._subs:
+            owners, records = self._resolve(list(dict.fromkeys(e.job_id for e in batch)), need)
+            self._call(self._dispatch, [LiveEvent.of(e, owners.get(e.job_id)) for e in batch])
+        else:
+            owners, records = self._resolve(sorted(need), need)
+            self._call(self._advance, batch[-1].id)
         self._track_queued(batch, owners)
         if self.observer is not None:
             for event in batch:
@@ -362,9 +374,23 @@ class Hub:
                     wanted[job_id] = queued[job_id]
         return dict(list(wanted.items())[: self.position_cap])
 
+    def _learn_queued_owners(self) -> None:
+        """Owners of queued jobs seen while no stream was open (not looked up then)."""
+        with self._owners_lock:
+            unknown = [job_id for job_id, owner in self._queued.items() if owner is None]
+        if not unknown:
+            return
+        owners = self.owners(unknown[: 5 * self.position_cap])
+        with self._owners_lock:
+            for job_id, owner in owners.items():
+                if job_id in self._queued and owner is not None:
+                    self._queued[job_id] = owner
+
     async def _position_tick(self) -> None:
         if not self._subs:
             return
+        if any(sub.user is not None for sub in self._subs):
+            await asyncio.to_thread(self._learn_queued_owners)
         candidates = self._position_candidates()
         if not candidates:
             return
