@@ -101,7 +101,10 @@ async def _check_jobs(hub: Hub, principal: Principal, job_ids: list[str] | None)
     found", exactly as a job that does not exist)."""
     if not job_ids:
         return
-    owners = await anyio.to_thread.run_sync(hub.owners, job_ids)
+    try:
+        owners = await anyio.to_thread.run_sync(hub.owners, job_ids)
+    except InvalidInputError as exc:  # named as this API names it
+        raise InvalidInputError(str(exc).replace("job_ids", "job"), field="job") from None
     for job_id in job_ids:
         owner = owners.get(job_id)
         if owner is None or not (principal.admin or owner == principal.user_id):
