@@ -24,7 +24,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -138,7 +138,7 @@ async def _replay(hub: Hub, sub: Subscription, since: str) -> AsyncIterator[Live
             return
 
 
-async def _stream(hub: Hub, sub: Subscription, since: str | None) -> AsyncIterator[LiveEvent]:
+async def _stream(hub: Hub, sub: Subscription, since: str | None) -> AsyncGenerator[LiveEvent, None]:
     """Replay after ``since`` (if given), then live events without gap or duplicate."""
     seen: tuple[int, int] | None = None
     try:

@@ -118,7 +118,7 @@ class Sse:
         self._thread.join(5)
 
 
-def sse(api: Api, key: str, **params: Any) -> Sse:
+def sse(api: Api, key: str | None, **params: Any) -> Sse:
     return Sse(api.url, api.as_(key), params)
 
 
