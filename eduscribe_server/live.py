@@ -239,7 +239,8 @@ async def websocket(
 
     The key comes as ``?token=`` or in a first message ``{"token": ..., "since"?: ...,
     "jobs"?: [...]}``; ``{"subscribe": [ids]}`` narrows the stream to those jobs (and adds
-    to them on later messages). Errors close the socket: 4401 bad key, 4403 forbidden,
+    to them on later messages). Once subscribed, the server sends ``{"id": null, "event":
+    "subscribed", "data": {"jobs": [...] | null}}``. Errors close the socket: 4401 bad key, 4403 forbidden,
     4404 a job the caller may not see, 4422 a bad message, 4429 rate limited."""
     hub = _hub(ws.app)
     await ws.accept()
@@ -263,6 +264,11 @@ async def websocket(
     except WebSocketDisconnect:
         return
     sub = _subscribe(hub, principal, job_ids)
+    try:  # the client knows from here on that its key was accepted and nothing is missed
+        await ws.send_json({"id": None, "event": "subscribed", "data": {"jobs": job_ids}})
+    except (WebSocketDisconnect, RuntimeError):
+        hub.unsubscribe(sub)
+        return
     await _serve_socket(ws, hub, principal, sub, resume)
 
 

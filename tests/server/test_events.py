@@ -237,7 +237,12 @@ def _ws_until(ws: ClientConnection, job_id: str, kind: str) -> list[dict[str, An
 def test_websocket_events_auth_and_subscribe(api: Api) -> None:
     with _ws(api, f"?token={api.alice}") as alice, _ws(api) as bob:
         bob.send(json.dumps({"token": api.bob}))
-        time.sleep(0.3)  # the first-message handshake completes on the server
+        for ws in (alice, bob):  # subscribed: from here on no event is missed
+            assert json.loads(ws.recv(timeout=WAIT)) == {
+                "id": None,
+                "event": "subscribed",
+                "data": {"jobs": None},
+            }
         job = create_job(api, api.alice, "alice")
         seen = _ws_until(alice, job, "completed")
         assert seen[0]["event"] == "created" and all(m["id"] for m in seen)
@@ -265,6 +270,7 @@ def test_websocket_resume_with_since(api: Api) -> None:
         time.sleep(0.1)
     with _ws(api) as ws:
         ws.send(json.dumps({"token": api.alice, "since": "0-0"}))
+        assert json.loads(ws.recv(timeout=WAIT))["event"] == "subscribed"
         seen = _ws_until(ws, job, "completed")
     expected = [e.id for e in api.client.events("0-0", limit=1000) if e.job_id == job]
     assert [m["id"] for m in seen if m["id"]] == expected
