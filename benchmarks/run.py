@@ -1,6 +1,6 @@
 """The one benchmark command.
 
-    python3 -m benchmarks.run [--quick] [--only queue,bulk,...,processors,notebook] [--json PATH]
+    python3 -m benchmarks.run [--quick] [--only queue,bulk,...,notebook,http] [--json PATH]
 
 Starts a private redis-server on a free port, runs the chosen sections against it (every
 figure next to its baseline from the same run), prints one table with ratios and targets,
@@ -25,7 +25,7 @@ from typing import Any
 from ._report import Row
 from ._servers import REPO, RedisServer, redis_server
 
-SECTIONS = ("queue", "bulk", "reads", "latency", "memory", "processors", "notebook")
+SECTIONS = ("queue", "bulk", "reads", "latency", "memory", "processors", "notebook", "http")
 RESULTS = REPO / "benchmarks" / "results"
 
 
@@ -47,6 +47,12 @@ class Sizes:
     memory_jobs: int = 2000
     processors_quick: bool = False
     notebook_jobs: int = 1000
+    #: The web service (bench_http): requests per phase and round, rounds, SSE streams/events.
+    http_posts: int = 10_000
+    http_gets: int = 30_000
+    http_rounds: int = 3
+    http_sse_streams: int = 500
+    http_sse_events: int = 20
     extra: dict[str, Any] = field(default_factory=dict)
     #: Other versions of EduScribe whose workers the queue section also measures (--compare).
     compare_trees: dict[str, Path] = field(default_factory=dict)
@@ -67,6 +73,11 @@ QUICK = Sizes(
     busy_probes=20,
     memory_jobs=500,
     processors_quick=True,
+    http_posts=2000,
+    http_gets=5000,
+    http_rounds=1,
+    http_sse_streams=100,
+    http_sse_events=5,
 )
 
 
@@ -141,7 +152,15 @@ def run_sections(
     on_section: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Runs each section; one that fails is reported as such and the others still run."""
-    from . import bench_latency, bench_memory, bench_notebook, bench_processors, bench_queue, bench_reads
+    from . import (
+        bench_http,
+        bench_latency,
+        bench_memory,
+        bench_notebook,
+        bench_processors,
+        bench_queue,
+        bench_reads,
+    )
 
     runners: dict[str, Callable[[], dict[str, Any]]] = {
         "queue": lambda: bench_queue.run(
@@ -164,6 +183,14 @@ def run_sections(
         "memory": lambda: bench_memory.run(server, jobs=sizes.memory_jobs),
         "processors": lambda: bench_processors.run(quick=sizes.processors_quick),
         "notebook": lambda: bench_notebook.run(server, jobs=sizes.notebook_jobs),
+        "http": lambda: bench_http.run(
+            server,
+            posts=sizes.http_posts,
+            gets=sizes.http_gets,
+            rounds=sizes.http_rounds,
+            sse_streams=sizes.http_sse_streams,
+            sse_events=sizes.http_sse_events,
+        ),
     }
     out: dict[str, Any] = {}
     for section in sections:

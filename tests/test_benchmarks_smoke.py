@@ -37,6 +37,11 @@ def test_every_section_runs_at_tiny_sizes(tmp_path: Path) -> None:
         busy_probes=2,
         latency_baselines=tuple(b for b in baselines if b != "rq"),
         memory_jobs=20,
+        http_posts=100,
+        http_gets=100,
+        http_rounds=1,
+        http_sse_streams=10,
+        http_sse_events=2,
     )
     sections = [s for s in run.SECTIONS if s != "processors"]
     out = tmp_path / "report.json"
@@ -64,6 +69,11 @@ def test_every_section_runs_at_tiny_sizes(tmp_path: Path) -> None:
     assert "DAG release" in run.format_table(report, markdown=True)
     # Every bulk variant stored every job (RQ counts its deferred jobs apart from its queue)
     assert {r["jobs"] for r in report["sections"]["bulk"]["results"]} == {200}
+    # The web service section: HTTP and SDK phases, and the SSE fan-out reached every stream.
+    http = report["sections"]["http"]
+    if http.get("rows"):
+        assert {r["phase"] for r in http["runs"]} >= {"HTTP POST /api/jobs", "SDK get_job"}
+        assert http["sse"]["streams"] == 10 and http["sse"]["complete_events"] == 2
     if _installed("rq"):
         targets = [r for r in report["sections"]["bulk"]["rows"] if r["target"].startswith(">=")]
         assert [r["baseline"] for r in targets] == ["rq enqueue_many (same dependencies)"]

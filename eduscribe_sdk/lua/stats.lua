@@ -18,6 +18,10 @@ register('stats', function(args)
     table.insert(workers, w)
     table.insert(workers, redis.call('HGET', k_worker(w), 'threads') or '1')
   end
+  -- ZREVRANGE 0 -1 is the whole index: a caller wanting no recent jobs (a wait estimate,
+  -- on every GET of a queued job) must not get every job id.
+  local recent = {}
+  if recent_n > 0 then recent = redis.call('ZREVRANGE', k_index_all(), 0, recent_n - 1) end
   return {
     redis.call('ZCARD', k_index_all()),
     status_counts,
@@ -26,7 +30,7 @@ register('stats', function(args)
     redis.call('HGETALL', k_sums()),
     redis.call('HGETALL', k_counts()),
     workers,
-    redis.call('ZREVRANGE', k_index_all(), 0, recent_n - 1),
+    recent,
     tostring(ms),
   }
 end, {'no-writes'})
