@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -87,6 +88,7 @@ class Client:
         self._server: EmbeddedServer | None = None
         self._worker: InProcessWorker | None = None
         self.closed = False
+        self._figures: tuple[float, dict[str, Any]] = (float("-inf"), {})
         url = url or self.settings.redis_url
         if url is None:
             self._server = EmbeddedServer(self.settings.home)
@@ -386,15 +388,29 @@ class Client:
         stored record cannot be read (logged as a warning; :meth:`get_job` names the field)."""
         return self._store.get_many(check_id_list(job_ids, "job_ids"), skip_corrupt=True)
 
-    def estimated_wait_seconds(self, job: JobRecord | str) -> float | None:
+    def estimated_wait_seconds(self, job: JobRecord | str, *, max_age: float = 0.0) -> float | None:
         """Seconds until a queued job starts: the jobs ahead of it times the mean observed
-        duration of the queued mix (per job type), spread over the live workers' job slots."""
+        duration of the queued mix (per job type), spread over the live workers' job slots.
+
+        ``max_age`` > 0 lets the estimate reuse the queue's figures read up to that many
+        seconds ago (a service answering many reads a second: the figures move slowly, and
+        reading them costs more than reading the job).
+        """
         from ._stats import estimated_wait_seconds
 
+        check_seconds(max_age, "max_age", high=3600)
         record = job if isinstance(job, JobRecord) else self.get_job(job)  # get_job checks the id
         if record.status is not JobStatus.QUEUED or record.queue_position is None:
             return None
-        return estimated_wait_seconds(self._store.stats_snapshot(recent=0), record.queue_position)
+        return estimated_wait_seconds(self._queue_figures(max_age), record.queue_position)
+
+    def _queue_figures(self, max_age: float) -> dict[str, Any]:
+        read_at, figures = self._figures  # one tuple, replaced whole: safe across threads
+        now = time.monotonic()
+        if max_age <= 0 or now - read_at > max_age:
+            figures = self._store.stats_snapshot(recent=0)
+            self._figures = (now, figures)
+        return figures
 
     def job(self, job_id: str) -> JobHandle:
         return JobHandle(self, self.get_job(job_id))

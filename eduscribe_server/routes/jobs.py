@@ -62,6 +62,9 @@ _FIELDS = {
 _INPUT_FIELDS = {"content", "uploadId", "youtubeUrl", "videoId", "options"}
 #: What a server must never open on a user's behalf: its own files.
 _PATH_FIELDS = ("path", "filePath", "file_path", "filepath")
+#: How old the queue's figures behind a wait estimate may be: a second-old estimate is as good
+#: as a fresh one, and reading them cost more than the job itself on every GET.
+WAIT_FIGURES_MAX_AGE_S = 1.0
 #: Recent jobs a user key sees in the statistics (its own, newest first).
 RECENT = 10
 
@@ -205,7 +208,7 @@ def list_jobs(
 
 
 def _job_out(client: Client, record: JobRecord) -> JobOut:
-    return JobOut.with_wait(record, client.estimated_wait_seconds(record))
+    return JobOut.with_wait(record, client.estimated_wait_seconds(record, max_age=WAIT_FIGURES_MAX_AGE_S))
 
 
 @router.get("/{job_id}", summary="Get a job")
