@@ -88,7 +88,7 @@ class Client:
         self._server: EmbeddedServer | None = None
         self._worker: InProcessWorker | None = None
         self.closed = False
-        self._figures: tuple[float, dict[str, Any]] = (float("-inf"), {})
+        self._wait_rate: tuple[float, float] = (float("-inf"), 0.0)
         url = url or self.settings.redis_url
         if url is None:
             self._server = EmbeddedServer(self.settings.home)
@@ -396,21 +396,22 @@ class Client:
         seconds ago (a service answering many reads a second: the figures move slowly, and
         reading them costs more than reading the job).
         """
-        from ._stats import estimated_wait_seconds
-
         check_seconds(max_age, "max_age", high=3600)
         record = job if isinstance(job, JobRecord) else self.get_job(job)  # get_job checks the id
         if record.status is not JobStatus.QUEUED or record.queue_position is None:
             return None
-        return estimated_wait_seconds(self._queue_figures(max_age), record.queue_position)
+        return record.queue_position * self._seconds_per_job_ahead(max_age)
 
-    def _queue_figures(self, max_age: float) -> dict[str, Any]:
-        read_at, figures = self._figures  # one tuple, replaced whole: safe across threads
+    def _seconds_per_job_ahead(self, max_age: float) -> float:
+        from ._stats import estimated_wait_seconds
+
+        read_at, seconds = self._wait_rate  # one tuple, replaced whole: safe across threads
         now = time.monotonic()
         if max_age <= 0 or now - read_at > max_age:
-            figures = self._store.stats_snapshot(recent=0)
-            self._figures = (now, figures)
-        return figures
+            # The estimate is linear in the jobs ahead: one figure per reading of the queue.
+            seconds = estimated_wait_seconds(self._store.stats_snapshot(recent=0), 1)
+            self._wait_rate = (now, seconds)
+        return seconds
 
     def job(self, job_id: str) -> JobHandle:
         return JobHandle(self, self.get_job(job_id))

@@ -42,6 +42,12 @@ class Principal:
         return self.admin or record.user_id == self.user_id
 
 
+async def _client_dependency(request: Request) -> Client:
+    # async: FastAPI runs a plain function dependency in the thread pool, a hop per request
+    # for an attribute read.
+    return client_of(request)
+
+
 def client_of(request: Request) -> Client:
     client: Client = request.app.state.client
     return client
@@ -71,7 +77,7 @@ def _admin(principal: Annotated[Principal, Depends(_caller)]) -> Principal:
     return principal
 
 
-ServerClient = Annotated[Client, Depends(client_of)]
+ServerClient = Annotated[Client, Depends(_client_dependency)]
 Caller = Annotated[Principal, Depends(_caller)]
 Admin = Annotated[Principal, Depends(_admin)]
 
