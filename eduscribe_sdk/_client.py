@@ -21,6 +21,7 @@ from ._dag import topological_order
 from ._embedded import EmbeddedServer
 from ._handle import JobHandle
 from ._inputs import Inputs
+from ._listing import page_of_jobs
 from ._models import JobEvent, JobRecord, JobStatus, JobType, Priority, Tier
 from ._store import Store, connect
 from ._validation import (
@@ -433,34 +434,7 @@ class Client:
         if batch_id is not None:
             check_id(batch_id, "batch_id")
         wanted = parse_status(status) if status is not None else None
-        single_index = sum(x is not None for x in (wanted, user_id, batch_id)) <= 1
-        if single_index:
-            ids = self._store.list_ids(
-                status=wanted, user_id=user_id, batch_id=batch_id, offset=(page - 1) * limit, limit=limit
-            )
-            return [r for r in self._store.get_many(ids, skip_corrupt=True) if r is not None]
-        # Several filters: walk the most selective index and filter, page by page.
-        matches: list[JobRecord] = []
-        skip, offset, chunk = (page - 1) * limit, 0, 500
-        while len(matches) < limit:
-            ids = self._store.list_ids(user_id=user_id, batch_id=batch_id, offset=offset, limit=chunk)
-            if not ids:
-                break
-            offset += chunk
-            for record in self._store.get_many(ids, skip_corrupt=True):
-                if (
-                    record is None
-                    or (wanted and record.status != wanted)
-                    or (user_id and record.user_id != user_id)
-                ):
-                    continue
-                if skip:
-                    skip -= 1
-                    continue
-                matches.append(record)
-                if len(matches) == limit:
-                    break
-        return matches
+        return page_of_jobs(self._store, wanted, user_id, batch_id, page=page, limit=limit)
 
     def count_jobs(
         self,

@@ -182,6 +182,10 @@ class Hub:
         self._owners: OrderedDict[str, str | None] = OrderedDict()
         self._owners_lock = threading.Lock()
         self._subs: set[Subscription] = set()
+        #: The same subscriptions by user (None: admins'), so that an event is only offered to
+        #: the streams that may see it: a backlog of other users' events costs nothing per
+        #: open stream.
+        self._by_user: dict[str | None, set[Subscription]] = {}
         #: Queued jobs seen in the stream (job -> owner), for position events; bounded.
         self._queued: OrderedDict[str, str | None] = OrderedDict()
         self._stop = threading.Event()
@@ -225,15 +229,23 @@ class Hub:
         mailbox = Mailbox(capacity or self.capacity)
         sub = Subscription(user, set(jobs) if jobs is not None else None, mailbox)
         self._subs.add(sub)
+        self._by_user.setdefault(user, set()).add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
+        same_user = self._by_user.get(sub.user)
+        if same_user is not None:
+            same_user.discard(sub)
+            if not same_user:
+                del self._by_user[sub.user]
         sub.mailbox.close()
 
     def _dispatch(self, events: Sequence[LiveEvent]) -> None:
+        admins = self._by_user.get(None, set())
         for event in events:
-            for sub in self._subs:
+            owners = self._by_user.get(event.owner, set()) if event.owner is not None else set()
+            for sub in (*owners, *admins):
                 if sub.wants(event.job_id, event.owner):
                     sub.mailbox.put(event)
             if event.id is not None:

@@ -34,6 +34,7 @@ class ServerProcess:
     def __init__(self, redis_url: str, home: Path, *, job_slots: int = 2, args: tuple[str, ...] = (),
                  env: dict[str, str] | None = None) -> None:  # fmt: skip
         home.mkdir(parents=True, exist_ok=True)
+        self.redis_url = redis_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = home / "server.log"
@@ -77,13 +78,15 @@ class ServerProcess:
 
 
 @pytest.fixture(scope="session")
-def api_server(
-    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    """One server for the session; each test gets an emptied Redis (``api`` below)."""
+def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for the session, on a Redis of its own: its job slots live until the session
+    ends and must not take the jobs of tests that run after these. Each test gets that Redis
+    emptied (``api`` below)."""
+    redis_server = RedisServer(tmp_path_factory.mktemp("api-redis")).start()
     server = ServerProcess(redis_server.url, tmp_path_factory.mktemp("server"))
     yield server
     server.stop()
+    redis_server.stop()
 
 
 @dataclass
@@ -91,6 +94,8 @@ class Api:
     """A test's view of the service: an HTTP client and keys for two users and an admin."""
 
     url: str
+    #: The Redis the server uses (extra servers for the same keys go on it too).
+    redis_url: str
     client: Client
     alice: str
     bob: str
@@ -141,13 +146,16 @@ def assert_error(
 
 
 @pytest.fixture
-def api(api_server: ServerProcess, redis_url: str, fast_settings: Settings) -> Iterator[Api]:
-    with Client(redis_url, user_id="tester", workers=0, settings=fast_settings) as client:
+def api(api_server: ServerProcess, fast_settings: Settings) -> Iterator[Api]:
+    flush = redis.Redis.from_url(api_server.redis_url)
+    flush.flushall()
+    flush.close()
+    with Client(api_server.redis_url, user_id="tester", workers=0, settings=fast_settings) as client:
         alice, _ = client.api_keys.create("alice")
         bob, _ = client.api_keys.create("bob")
         admin, _ = client.api_keys.create("ops", admin=True)
         with httpx.Client(base_url=api_server.url, timeout=30) as http:
-            yield Api(api_server.url, client, alice, bob, admin, http)
+            yield Api(api_server.url, api_server.redis_url, client, alice, bob, admin, http)
 
 
 @pytest.fixture
@@ -187,4 +195,4 @@ def idle(idle_server: tuple[RedisServer, ServerProcess], fast_settings: Settings
         bob, _ = client.api_keys.create("bob")
         admin, _ = client.api_keys.create("ops", admin=True)
         with httpx.Client(base_url=server.url, timeout=30) as http:
-            yield Api(server.url, client, alice, bob, admin, http)
+            yield Api(server.url, redis_server.url, client, alice, bob, admin, http)

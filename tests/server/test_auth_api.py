@@ -81,11 +81,9 @@ def test_a_revoked_key_stops_working(api: Api) -> None:
     assert_error(api.http.get("/api/me", headers=api.as_(carol)), 401, "unauthenticated")
 
 
-def test_the_rate_limit_answers_429_with_retry_after(
-    redis_url: str, api: Api, servers: Callable[..., ServerProcess]
-) -> None:
+def test_the_rate_limit_answers_429_with_retry_after(api: Api, servers: Callable[..., ServerProcess]) -> None:
     limited = servers(
-        redis_url, job_slots=0, env={"EDUSCRIBE_API_RATE_LIMIT": "1", "EDUSCRIBE_API_RATE_BURST": "2"}
+        api.redis_url, job_slots=0, env={"EDUSCRIBE_API_RATE_LIMIT": "1", "EDUSCRIBE_API_RATE_BURST": "2"}
     )
     with httpx.Client(base_url=limited.url, timeout=10) as http:
         answers = [http.get("/api/me", headers=api.as_(api.alice)) for _ in range(3)]

@@ -394,3 +394,25 @@ def test_replay_and_live_overlap_delivered_once(quiet_client: Client) -> None:
         assert hub.subscribers == 0
 
     _run_hub(quiet_client, body)
+
+
+def test_events_reach_exactly_their_owners_and_admins(quiet_client: Client) -> None:
+    # The hub offers an event only to its owner's streams and admins' (an index by user):
+    # each stream still gets exactly what it may see, and closed streams leave the index.
+    async def body(hub: Hub) -> None:
+        admin, alice, bob = hub.subscribe(None), hub.subscribe("alice"), hub.subscribe("bob")
+        alice_later = hub.subscribe("alice")
+        handle = await asyncio.to_thread(
+            lambda: quiet_client.create_job("text_notes", {"content": TEXT}, user_id="alice")
+        )
+        await _caught_up(hub, quiet_client)
+        await asyncio.sleep(0.05)
+        for sub in (admin, alice, alice_later):
+            event = await sub.mailbox.get()
+            assert event is not None and event.job_id == handle.id and event.kind == "created"
+        assert len(bob.mailbox) == 0
+        for sub in (admin, alice, bob, alice_later):
+            hub.unsubscribe(sub)
+        assert hub.subscribers == 0 and not hub._by_user
+
+    _run_hub(quiet_client, body)

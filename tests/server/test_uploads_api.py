@@ -102,9 +102,9 @@ def test_another_users_upload_is_an_unknown_upload(api: Api) -> None:
 
 
 def test_uploads_over_the_limit_are_413_without_reading_them(
-    redis_url: str, api: Api, servers: Callable[..., ServerProcess]
+    api: Api, servers: Callable[..., ServerProcess]
 ) -> None:
-    small = servers(redis_url, job_slots=0, env={"EDUSCRIBE_MAX_FILE_MB": "1"})
+    small = servers(api.redis_url, job_slots=0, env={"EDUSCRIBE_MAX_FILE_MB": "1"})
     with httpx.Client(base_url=small.url, timeout=30) as http:
         headers = api.as_(api.alice)
         fits = http.post("/api/uploads", files={"file": ("fits.txt", b"a" * (1024 * 1024))}, headers=headers)
