@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,17 +146,24 @@ def assert_error(
     return body
 
 
-@pytest.fixture
-def api(api_server: ServerProcess, fast_settings: Settings) -> Iterator[Api]:
-    flush = redis.Redis.from_url(api_server.redis_url)
+@contextmanager
+def _api_on(server: ServerProcess, settings: Settings) -> Iterator[Api]:
+    """``server``'s Redis emptied, then keys for alice, bob and an admin, and an HTTP client."""
+    flush = redis.Redis.from_url(server.redis_url)
     flush.flushall()
     flush.close()
-    with Client(api_server.redis_url, user_id="tester", workers=0, settings=fast_settings) as client:
+    with Client(server.redis_url, user_id="tester", workers=0, settings=settings) as client:
         alice, _ = client.api_keys.create("alice")
         bob, _ = client.api_keys.create("bob")
         admin, _ = client.api_keys.create("ops", admin=True)
-        with httpx.Client(base_url=api_server.url, timeout=30) as http:
-            yield Api(api_server.url, api_server.redis_url, client, alice, bob, admin, http)
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            yield Api(server.url, server.redis_url, client, alice, bob, admin, http)
+
+
+@pytest.fixture
+def api(api_server: ServerProcess, fast_settings: Settings) -> Iterator[Api]:
+    with _api_on(api_server, fast_settings) as view:
+        yield view
 
 
 @pytest.fixture
@@ -186,13 +194,5 @@ def idle_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Redi
 
 @pytest.fixture
 def idle(idle_server: tuple[RedisServer, ServerProcess], fast_settings: Settings) -> Iterator[Api]:
-    redis_server, server = idle_server
-    flush = redis.Redis.from_url(redis_server.url)
-    flush.flushall()
-    flush.close()
-    with Client(redis_server.url, user_id="tester", workers=0, settings=fast_settings) as client:
-        alice, _ = client.api_keys.create("alice")
-        bob, _ = client.api_keys.create("bob")
-        admin, _ = client.api_keys.create("ops", admin=True)
-        with httpx.Client(base_url=server.url, timeout=30) as http:
-            yield Api(server.url, redis_server.url, client, alice, bob, admin, http)
+    with _api_on(idle_server[1], fast_settings) as view:
+        yield view
