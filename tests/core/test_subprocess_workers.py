@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from eduscribe_sdk import Client, JobStatus, Settings
+from tests.core.conftest import Spawn
 from tests.core.jobs import plan
-from tests.workers import WorkerProcess
-
-
-@pytest.fixture
-def spawn(redis_url: str, tmp_path: Path) -> Iterator[object]:
-    started: list[WorkerProcess] = []
-
-    def start(**kwargs: int) -> WorkerProcess:
-        worker = WorkerProcess(redis_url, tmp_path / "home", **kwargs)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
-    # Shown by pytest only when the test failed: what the workers said.
-    for log in dict.fromkeys(worker.log for worker in started):
-        print(f"--- {log} (last 4,000 characters)\n{log.read_text(errors='replace')[-4000:]}")
 
 
 def wait_for(predicate: object, timeout: float, what: str) -> None:
@@ -39,8 +21,8 @@ def wait_for(predicate: object, timeout: float, what: str) -> None:
     pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
-def test_subprocess_workers_process_jobs(bare_client: Client, spawn: object) -> None:
-    spawn(threads=2)  # type: ignore[operator]
+def test_subprocess_workers_process_jobs(bare_client: Client, spawn: Spawn) -> None:
+    spawn(threads=2)
     jobs = [bare_client.create_job("text_notes", plan()) for _ in range(10)]
     records = bare_client.wait_all([j.id for j in jobs], timeout=60)
     assert all(r.status is JobStatus.COMPLETED for r in records)
@@ -49,10 +31,10 @@ def test_subprocess_workers_process_jobs(bare_client: Client, spawn: object) -> 
 
 
 def test_sigkilled_worker_job_runs_again_on_a_new_worker_within_30s(
-    bare_client: Client, spawn: object, tmp_path: Path, fast_settings: Settings
+    bare_client: Client, spawn: Spawn, tmp_path: Path, fast_settings: Settings
 ) -> None:
     counter = tmp_path / "attempts"
-    first = spawn()  # type: ignore[operator]
+    first = spawn()
     job = bare_client.create_job("text_notes", plan(counter=str(counter), first_sleep=60, steps=600))
     wait_for(lambda: job.refresh().status is JobStatus.PROCESSING, 30, "the job to start")
     # The processor itself has begun (it counts its attempt first): a claim comes a moment before.
@@ -60,7 +42,7 @@ def test_sigkilled_worker_job_runs_again_on_a_new_worker_within_30s(
     dead_worker = job.record.worker_id
     first.kill()
     killed_at = time.monotonic()
-    spawn()  # type: ignore[operator]
+    spawn()
     record = bare_client.wait(job.id, timeout=45)
     recovered_after = time.monotonic() - killed_at
     assert recovered_after <= 30, f"recovery took {recovered_after:.1f} s"

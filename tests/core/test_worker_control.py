@@ -25,10 +25,8 @@ from eduscribe_sdk import (
     _control,
 )
 from eduscribe_sdk._store import Store
+from tests.core.conftest import Spawn
 from tests.core.jobs import OVERRIDES, plan
-from tests.workers import WorkerProcess
-
-Spawn = Callable[..., WorkerProcess]
 
 
 @pytest.fixture
@@ -39,22 +37,6 @@ def ops(redis_url: str, fast_settings: Settings) -> Iterator[Client]:
     with Client(redis_url, user_id="ops", workers=0, settings=settings) as c:
         c.set_user_tier("ops", Tier.ENTERPRISE)
         yield c
-
-
-@pytest.fixture
-def spawn(redis_url: str, tmp_path: Path) -> Iterator[Spawn]:
-    started: list[WorkerProcess] = []
-
-    def start(**kwargs: int) -> WorkerProcess:
-        worker = WorkerProcess(redis_url, tmp_path / "home", **kwargs)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
-    for log in dict.fromkeys(worker.log for worker in started):
-        print(f"--- {log} (last 4,000 characters)\n{log.read_text(errors='replace')[-4000:]}")
 
 
 def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> None:
