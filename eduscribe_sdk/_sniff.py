@@ -12,7 +12,7 @@ import io
 import zipfile
 from typing import BinaryIO
 
-from ._processors.extract.sniff import _HTML_START, _KNOWN_BINARIES, decode_text
+from ._processors.extract.sniff import HTML_START, KNOWN_BINARIES, decode_text
 from .errors import InvalidInputError
 
 __all__ = ["sniff_content_type"]
@@ -68,12 +68,12 @@ def sniff_content_type(source: bytes | BinaryIO, filename: str | None = None) ->
     try:
         text = decode_text(head, partial=True)
     except UnicodeDecodeError:
-        for magic, what in _KNOWN_BINARIES:
+        for magic, what in KNOWN_BINARIES:
             if head.startswith(magic):
                 raise InvalidInputError(f"unsupported file type: {what}", field="file") from None
         message = f"unsupported file type: binary content ({_EXPECTED})"
         raise InvalidInputError(message, field="file") from None
-    if _HTML_START.search(text.lower().encode("utf-8", "replace")[:4096]):
+    if HTML_START.search(text.lower().encode("utf-8", "replace")[:4096]):
         return "text/html"
     name = (filename or "").lower()
     return "text/markdown" if name.endswith(_MARKDOWN) else "text/plain"

@@ -13,16 +13,16 @@ from pathlib import Path
 
 from ._common import DocumentKind, document_error
 
-__all__ = ["decode_text", "ensure_text", "sniff_kind"]
+__all__ = ["HTML_START", "KNOWN_BINARIES", "decode_text", "ensure_text", "sniff_kind"]
 
 _HEAD_BYTES = 8192
 _MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mkdn"}
 _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
-_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<!doctype\s+html|<html[\s>]", re.IGNORECASE | re.DOTALL)
+HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<!doctype\s+html|<html[\s>]", re.IGNORECASE | re.DOTALL)
 _HTML_TAG = re.compile(rb"<(head|body|p|div|h[1-6]|title|meta)[\s>/]", re.IGNORECASE)
 
 #: Magic numbers of formats people commonly try, so the error can say what the file is.
-_KNOWN_BINARIES: tuple[tuple[bytes, str], ...] = (
+KNOWN_BINARIES: tuple[tuple[bytes, str], ...] = (
     (
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
         "a legacy Microsoft Office file (.doc/.ppt/.xls); save it as DOCX or PPTX",
@@ -84,7 +84,7 @@ def sniff_kind(path: Path) -> DocumentKind:
         return _zip_kind(path, head)
     text_head = _text_head(head)
     if text_head is None:
-        for magic, what in _KNOWN_BINARIES:
+        for magic, what in KNOWN_BINARIES:
             if head.startswith(magic):
                 raise document_error(path, f"unsupported file type: {what}")
         raise document_error(
@@ -92,7 +92,7 @@ def sniff_kind(path: Path) -> DocumentKind:
         )
     suffix = path.suffix.lower()
     lowered = text_head.lower().encode("utf-8", "replace")
-    if _HTML_START.search(lowered[:4096]) or (suffix in _HTML_SUFFIXES and _HTML_TAG.search(lowered)):
+    if HTML_START.search(lowered[:4096]) or (suffix in _HTML_SUFFIXES and _HTML_TAG.search(lowered)):
         return "html"
     return "md" if suffix in _MARKDOWN_SUFFIXES else "txt"
 
